@@ -1,0 +1,249 @@
+//! The real runtime: `core` atomics, `parking_lot_core` for parking, `std::time::Instant`.
+
+use super::{
+    AtomicInt, AtomicPointer, Cell, Deadline, ParkResult, ParkToken, Runtime, UnparkResult,
+    UnparkToken,
+};
+use core::sync::atomic::{self, Ordering};
+use std::time::{Duration, Instant};
+
+/// The runtime of real threads; the default type parameter of every primitive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Std;
+
+/// `std::time::Instant`, as a runtime deadline.
+pub type StdInstant = Instant;
+
+impl Deadline for Instant {}
+
+macro_rules! atomic_int {
+    ($atomic:ty, $value:ty) => {
+        impl AtomicInt for $atomic {
+            type Value = $value;
+            #[inline]
+            fn new(value: $value) -> Self {
+                <$atomic>::new(value)
+            }
+            #[inline]
+            fn load(&self, order: Ordering) -> $value {
+                <$atomic>::load(self, order)
+            }
+            #[inline]
+            fn store(&self, value: $value, order: Ordering) {
+                <$atomic>::store(self, value, order)
+            }
+            #[inline]
+            fn swap(&self, value: $value, order: Ordering) -> $value {
+                <$atomic>::swap(self, value, order)
+            }
+            #[inline]
+            fn compare_exchange(
+                &self,
+                current: $value,
+                new: $value,
+                success: Ordering,
+                failure: Ordering,
+            ) -> Result<$value, $value> {
+                <$atomic>::compare_exchange(self, current, new, success, failure)
+            }
+            #[inline]
+            fn compare_exchange_weak(
+                &self,
+                current: $value,
+                new: $value,
+                success: Ordering,
+                failure: Ordering,
+            ) -> Result<$value, $value> {
+                <$atomic>::compare_exchange_weak(self, current, new, success, failure)
+            }
+            #[inline]
+            fn fetch_add(&self, value: $value, order: Ordering) -> $value {
+                <$atomic>::fetch_add(self, value, order)
+            }
+            #[inline]
+            fn fetch_sub(&self, value: $value, order: Ordering) -> $value {
+                <$atomic>::fetch_sub(self, value, order)
+            }
+            #[inline]
+            fn fetch_or(&self, value: $value, order: Ordering) -> $value {
+                <$atomic>::fetch_or(self, value, order)
+            }
+            #[inline]
+            fn fetch_and(&self, value: $value, order: Ordering) -> $value {
+                <$atomic>::fetch_and(self, value, order)
+            }
+        }
+    };
+}
+#[cfg_attr(not(feature = "loom"), allow(unused_imports))]
+pub(crate) use atomic_int;
+
+atomic_int!(atomic::AtomicU8, u8);
+atomic_int!(atomic::AtomicU32, u32);
+atomic_int!(atomic::AtomicUsize, usize);
+
+impl<T> AtomicPointer<T> for atomic::AtomicPtr<T> {
+    #[inline]
+    fn new(ptr: *mut T) -> Self {
+        atomic::AtomicPtr::new(ptr)
+    }
+    #[inline]
+    fn load(&self, order: Ordering) -> *mut T {
+        atomic::AtomicPtr::load(self, order)
+    }
+    #[inline]
+    fn store(&self, ptr: *mut T, order: Ordering) {
+        atomic::AtomicPtr::store(self, ptr, order)
+    }
+    #[inline]
+    fn swap(&self, ptr: *mut T, order: Ordering) -> *mut T {
+        atomic::AtomicPtr::swap(self, ptr, order)
+    }
+    #[inline]
+    fn compare_exchange(
+        &self,
+        current: *mut T,
+        new: *mut T,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<*mut T, *mut T> {
+        atomic::AtomicPtr::compare_exchange(self, current, new, success, failure)
+    }
+}
+
+/// `core::cell::UnsafeCell` with loom's `with`/`with_mut` access style, so generic code
+/// reads the same under both runtimes.
+#[derive(Debug, Default)]
+#[repr(transparent)]
+pub struct StdCell<T>(core::cell::UnsafeCell<T>);
+
+impl<T> StdCell<T> {
+    /// A new cell; `const` so that `static` primitives can hold one.
+    pub const fn new(value: T) -> Self {
+        StdCell(core::cell::UnsafeCell::new(value))
+    }
+}
+
+impl<T> Cell<T> for StdCell<T> {
+    #[inline]
+    fn new(value: T) -> Self {
+        StdCell::new(value)
+    }
+    #[inline]
+    fn with<F: FnOnce(*const T) -> U, U>(&self, f: F) -> U {
+        f(self.0.get())
+    }
+    #[inline]
+    fn with_mut<F: FnOnce(*mut T) -> U, U>(&self, f: F) -> U {
+        f(self.0.get())
+    }
+    #[inline]
+    fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
+}
+
+/// Thread ids are handed out from a counter and never reused (a `usize` does not run out),
+/// so an `RLock` held by a thread that exited can never be mistaken for a new thread's.
+#[cold]
+fn next_thread_id() -> usize {
+    static NEXT: atomic::AtomicUsize = atomic::AtomicUsize::new(1);
+    // Relaxed: only uniqueness matters, and the read-modify-write guarantees it.
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Runtime for Std {
+    type AtomicU8 = atomic::AtomicU8;
+    type AtomicU32 = atomic::AtomicU32;
+    type AtomicUsize = atomic::AtomicUsize;
+    type AtomicPtr<T> = atomic::AtomicPtr<T>;
+    type Cell<T> = StdCell<T>;
+    type Instant = Instant;
+    // As parking_lot: three rounds of growing CPU spins, then seven yields.
+    const SPIN_ROUNDS: u32 = 10;
+
+    #[inline]
+    fn deadline_after(timeout: Duration) -> Option<Instant> {
+        Instant::now().checked_add(timeout)
+    }
+
+    #[inline]
+    unsafe fn park(
+        key: usize,
+        validate: impl FnOnce() -> bool,
+        before_sleep: impl FnOnce(),
+        timed_out: impl FnOnce(usize, bool),
+        park_token: ParkToken,
+        deadline: Option<Instant>,
+    ) -> ParkResult {
+        // SAFETY: the caller upholds `park`'s contract (callbacks neither panic nor re-enter
+        // the parking lot), which is exactly `parking_lot_core::park`'s.
+        let result = unsafe {
+            parking_lot_core::park(
+                key,
+                validate,
+                before_sleep,
+                timed_out,
+                parking_lot_core::ParkToken(park_token.0),
+                deadline,
+            )
+        };
+        match result {
+            parking_lot_core::ParkResult::Unparked(token) => ParkResult::Unparked(UnparkToken(token.0)),
+            parking_lot_core::ParkResult::Invalid => ParkResult::Invalid,
+            parking_lot_core::ParkResult::TimedOut => ParkResult::TimedOut,
+        }
+    }
+
+    #[inline]
+    unsafe fn unpark_one(
+        key: usize,
+        callback: impl FnOnce(UnparkResult) -> UnparkToken,
+    ) -> UnparkResult {
+        let convert = |r: parking_lot_core::UnparkResult| UnparkResult {
+            unparked_threads: r.unparked_threads,
+            have_more_threads: r.have_more_threads,
+            be_fair: r.be_fair,
+        };
+        // SAFETY: the caller promises `callback` neither panics nor re-enters the parking lot.
+        let result = unsafe {
+            parking_lot_core::unpark_one(key, |r| {
+                parking_lot_core::UnparkToken(callback(convert(r)).0)
+            })
+        };
+        convert(result)
+    }
+
+    #[inline]
+    unsafe fn unpark_all(key: usize, token: UnparkToken) -> usize {
+        // SAFETY: `unpark_all` takes no callback; parking_lot_core marks it unsafe only
+        // because waking threads that parked with invalid keys is the caller's concern.
+        unsafe { parking_lot_core::unpark_all(key, parking_lot_core::UnparkToken(token.0)) }
+    }
+
+    #[inline]
+    fn thread_id() -> usize {
+        thread_local! {
+            // 0 means "not assigned yet"; a const initialiser keeps the access cheap.
+            static ID: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+        }
+        ID.with(|id| match id.get() {
+            0 => {
+                let fresh = next_thread_id();
+                id.set(fresh);
+                fresh
+            }
+            known => known,
+        })
+    }
+
+    #[inline]
+    fn spin_hint() {
+        core::hint::spin_loop();
+    }
+
+    #[inline]
+    fn yield_now() {
+        std::thread::yield_now();
+    }
+}
