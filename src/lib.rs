@@ -19,11 +19,13 @@
 
 #![warn(missing_docs)]
 
+mod condition;
 pub mod error;
 mod lock;
 mod rlock;
 pub mod runtime;
 
+pub use condition::{Condition, ConditionGuard, ConditionLock};
 pub use error::{
     BrokenBarrier, GetError, NotOwned, PutError, ReleaseError, ShutDown, TaskDoneError,
     TooManyReleases,

@@ -118,22 +118,21 @@ impl<R: Runtime> Lock<R> {
     /// was acquired. `Duration::ZERO` tries once; a timeout too large to form a deadline
     /// waits forever.
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.acquire_within(WaitLimit::from_timeout(timeout))
+    }
+
+    /// Acquires within `limit`; returns whether it did. The building block of the timed
+    /// waits of `Condition` and the primitives above it, which share one deadline across
+    /// several waits.
+    pub(crate) fn acquire_within(&self, limit: WaitLimit<R>) -> bool {
         if self.try_acquire() {
             return true;
         }
-        if timeout.is_zero() {
-            return false;
+        match limit {
+            WaitLimit::TryOnce => false,
+            WaitLimit::Forever => self.acquire_slow(None),
+            WaitLimit::Until(deadline) => self.acquire_slow(Some(deadline)),
         }
-        match R::deadline_after(timeout) {
-            Some(deadline) => self.acquire_slow(Some(deadline)),
-            None => self.acquire_slow(None),
-        }
-    }
-
-    /// Acquires before `deadline` (`None`: no deadline); returns whether it did. The
-    /// building block of the timed waits of `Condition` and the primitives above it.
-    pub(crate) fn acquire_until(&self, deadline: Option<R::Instant>) -> bool {
-        self.try_acquire() || self.acquire_slow(deadline)
     }
 
     // ANCHOR: release
@@ -142,10 +141,7 @@ impl<R: Runtime> Lock<R> {
     #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
         // Release: our writes under the lock happen-before the next holder's acquire.
-        match self
-            .state
-            .compare_exchange(LOCKED_BIT, 0, Release, Relaxed)
-        {
+        match self.state.compare_exchange(LOCKED_BIT, 0, Release, Relaxed) {
             Ok(_) => Ok(()),
             Err(state) if state & LOCKED_BIT == 0 => Err(ReleaseError::unlocked()),
             Err(_) => self.release_slow(),
@@ -203,12 +199,10 @@ impl<R: Runtime> Lock<R> {
             // Tell releasers to look in the parking lot. Relaxed: the parking lot's own lock
             // orders this against the releaser's check (see `validate` below).
             if state & PARKED_BIT == 0 {
-                if let Err(now) = self.state.compare_exchange_weak(
-                    state,
-                    state | PARKED_BIT,
-                    Relaxed,
-                    Relaxed,
-                ) {
+                if let Err(now) =
+                    self.state
+                        .compare_exchange_weak(state, state | PARKED_BIT, Relaxed, Relaxed)
+                {
                     state = now;
                     continue;
                 }
@@ -299,6 +293,41 @@ impl<R: Runtime> Lock<R> {
     // ANCHOR_END: release_slow
 }
 
+// ANCHOR: wait_limit
+/// How long a blocking operation may wait, decided once from the caller's timeout and then
+/// shared by every wait the operation makes (a `Condition::wait_for_timeout` may wait
+/// several times, always against the same deadline).
+pub(crate) enum WaitLimit<R: Runtime> {
+    /// `Duration::ZERO`: never block.
+    TryOnce,
+    /// No timeout, or one too large to form a deadline (`Duration::MAX`).
+    Forever,
+    /// Give up at this deadline. Only the parking layer decides that it has passed.
+    Until(R::Instant),
+}
+// ANCHOR_END: wait_limit
+
+impl<R: Runtime> WaitLimit<R> {
+    /// The limit for a caller's timeout.
+    pub(crate) fn from_timeout(timeout: Duration) -> Self {
+        if timeout.is_zero() {
+            return WaitLimit::TryOnce;
+        }
+        match R::deadline_after(timeout) {
+            Some(deadline) => WaitLimit::Until(deadline),
+            None => WaitLimit::Forever,
+        }
+    }
+}
+
+// Manual impls: a derive would demand `R: Clone`, but only `R::Instant` is stored.
+impl<R: Runtime> Clone for WaitLimit<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R: Runtime> Copy for WaitLimit<R> {}
+
 /// One round of busy-waiting: a few CPU spin hints at first, growing each round, then yields.
 fn spin_round<R: Runtime>(round: u32) {
     if round < 3 {
@@ -352,6 +381,8 @@ impl<R: Runtime> Drop for LockGuard<'_, R> {
 
 impl<R: Runtime> fmt::Debug for LockGuard<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockGuard").field("lock", self.lock).finish()
+        f.debug_struct("LockGuard")
+            .field("lock", self.lock)
+            .finish()
     }
 }
