@@ -94,7 +94,9 @@ impl<R: Runtime> RLock<R> {
         // and still own the lock; any other value means we do not.
         if self.owner.load(Relaxed) == me {
             let count = self.count.load(Relaxed);
-            let deeper = count.checked_add(1).expect("RLock recursion count overflowed");
+            let deeper = count
+                .checked_add(1)
+                .expect("RLock recursion count overflowed");
             self.count.store(deeper, Relaxed);
             return true;
         }
@@ -213,6 +215,8 @@ impl<R: Runtime> Drop for RLockGuard<'_, R> {
 
 impl<R: Runtime> fmt::Debug for RLockGuard<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RLockGuard").field("lock", self.lock).finish()
+        f.debug_struct("RLockGuard")
+            .field("lock", self.lock)
+            .finish()
     }
 }

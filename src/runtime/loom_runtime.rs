@@ -124,7 +124,9 @@ impl Runtime for Loom {
 
     fn deadline_after(timeout: Duration) -> Option<LoomInstant> {
         // Mirror `Std`: a timeout too large for a deadline means "no timeout".
-        std::time::Instant::now().checked_add(timeout).map(|_| LoomInstant)
+        std::time::Instant::now()
+            .checked_add(timeout)
+            .map(|_| LoomInstant)
     }
 
     unsafe fn park(
@@ -143,7 +145,11 @@ impl Runtime for Loom {
             let ticket = lot.next_ticket;
             lot.next_ticket += 1;
             let thread = loom::thread::current();
-            lot.queue.push(Parked { key, ticket, thread });
+            lot.queue.push(Parked {
+                key,
+                ticket,
+                thread,
+            });
             ticket
         };
         before_sleep();

@@ -192,8 +192,10 @@ pub trait Runtime: 'static + Send + Sync + Sized + Debug {
     ///
     /// # Safety
     /// `callback` must not call back into the parking lot, and must not panic.
-    unsafe fn unpark_one(key: usize, callback: impl FnOnce(UnparkResult) -> UnparkToken)
-        -> UnparkResult;
+    unsafe fn unpark_one(
+        key: usize,
+        callback: impl FnOnce(UnparkResult) -> UnparkToken,
+    ) -> UnparkResult;
 
     /// Unparks every thread parked on `key`, handing each `token`; returns how many.
     ///

@@ -189,7 +189,9 @@ impl Runtime for Std {
             )
         };
         match result {
-            parking_lot_core::ParkResult::Unparked(token) => ParkResult::Unparked(UnparkToken(token.0)),
+            parking_lot_core::ParkResult::Unparked(token) => {
+                ParkResult::Unparked(UnparkToken(token.0))
+            }
             parking_lot_core::ParkResult::Invalid => ParkResult::Invalid,
             parking_lot_core::ParkResult::TimedOut => ParkResult::TimedOut,
         }
