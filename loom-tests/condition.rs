@@ -1,65 +1,379 @@
-//! Loom models of `Condition` (first cut by the lead; to be extended).
+//! Loom models of `Condition`: the shipped `src/condition.rs` (and the `Lock`/`RLock`
+//! under it) on the `Loom` runtime.
+//!
+//! What they check, each in every interleaving within the preemption bound
+//! (`common::model`, overridable with `LOOM_MAX_PREEMPTIONS`):
+//! - a notify that follows a waiter's check of its predicate is never lost (a lost
+//!   wake-up shows up as loom's "deadlock");
+//! - `notify(1)` wakes exactly one of two waiters, `notify_all` every one;
+//! - `wait` over an `RLock` held twice releases it completely and restores both levels;
+//! - a timed waiter that a notify picks at the moment its time runs out reports `true`,
+//!   so the notifier's count of woken threads stays right (CPython loses that notify;
+//!   `timed_waiter_racing_notify_loses_no_notification` would deadlock if we did);
+//! - data written under the lock before a notify is visible to the woken waiter (a loom
+//!   `UnsafeCell` reports a missing happens-before as a "Causality violation");
+//! - `wait`/`notify` without the lock are `NotOwned`.
+//!
+//! Threads that must wait until another is queued poll a flag that the waiter sets under
+//! the lock just before it waits: since `wait` queues the waiter before it releases the
+//! lock, a thread that sees the flag under the lock knows the waiter is queued.
+//!
+//! Run one model: `cargo test --features loom --test loom_condition -- <name>`.
+
+mod common;
+
+use common::model;
+use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::Arc;
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use loom::thread;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use syncsmith::runtime::Loom;
-use syncsmith::{Condition, Lock, RLock};
+use syncsmith::{Condition, ConditionLock, Lock, RLock};
 
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = b.preemption_bound.or(Some(3));
-    b.check(f);
+/// Outcomes seen across all executions of a model, to check that loom explored both sides
+/// of a race. Plain std atomics: they live outside the model.
+struct Seen {
+    yes: std::sync::atomic::AtomicBool,
+    no: std::sync::atomic::AtomicBool,
 }
 
+impl Seen {
+    const fn new() -> Self {
+        Seen {
+            yes: std::sync::atomic::AtomicBool::new(false),
+            no: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+    fn record(&self, outcome: bool) {
+        let slot = if outcome { &self.yes } else { &self.no };
+        slot.store(true, Relaxed);
+    }
+    fn both(&self) -> bool {
+        self.yes.load(Relaxed) && self.no.load(Relaxed)
+    }
+}
+
+/// Returns with the condition's lock held once `ready()` is true, polling (and letting the
+/// other threads run) in between.
+fn lock_when<L: ConditionLock>(cond: &Condition<L>, mut ready: impl FnMut() -> bool) {
+    loop {
+        cond.acquire();
+        if ready() {
+            return;
+        }
+        cond.release().unwrap();
+        thread::yield_now();
+    }
+}
+
+/// The basic promise: a waiter checks its predicate under the lock, then waits; the
+/// notifier changes the state under the lock, then notifies. Whatever the order, the
+/// waiter returns: the notify either comes before the check (the waiter sees the flag)
+/// or after the waiter is queued (it is woken). The data written before the notify is
+/// visible after the wait.
 #[test]
 fn notify_is_never_lost_by_a_predicate_waiter() {
     model(|| {
         let shared = Arc::new((
             Condition::with_lock(Lock::<Loom>::with_runtime()),
             AtomicBool::new(false),
+            UnsafeCell::new(0_u32),
         ));
-        let s2 = shared.clone();
-        let t = loom::thread::spawn(move || {
-            let (cond, flag) = &*s2;
-            cond.acquire();
-            cond.wait_for(|| flag.load(Relaxed)).unwrap();
-            cond.release().unwrap();
-        });
-        let (cond, flag) = &*shared;
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, flag, data) = &*shared;
+                cond.acquire();
+                cond.wait_for(|| flag.load(Relaxed)).unwrap();
+                // SAFETY: under the lock; loom reports an unordered access.
+                assert_eq!(data.with(|d| unsafe { *d }), 42);
+                cond.release().unwrap();
+            })
+        };
+        let (cond, flag, data) = &*shared;
         cond.acquire();
+        // SAFETY: under the lock.
+        data.with_mut(|d| unsafe { *d = 42 });
         flag.store(true, Relaxed);
         cond.notify_one().unwrap();
         cond.release().unwrap();
-        t.join().unwrap();
+        waiter.join().unwrap();
     });
 }
 
+/// Two waiters queued; `notify(1)` must wake exactly one: each woken waiter checks, under
+/// the lock, that no more waiters woke than were notified. A second `notify(1)` must wake
+/// the other (if the first woke none, or the second found nobody, loom reports a
+/// deadlock).
 #[test]
-fn timed_out_waiter_never_swallows_a_notify() {
+fn notify_n_wakes_exactly_n() {
+    model(|| {
+        // (condition, waiters queued, notifies issued, waiters woken)
+        let shared = Arc::new((
+            Condition::with_lock(Lock::<Loom>::with_runtime()),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        ));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let (cond, queued, notified, woken) = &*shared;
+                    cond.acquire();
+                    queued.fetch_add(1, Relaxed);
+                    cond.wait().unwrap();
+                    let now_woken = woken.fetch_add(1, Relaxed) + 1;
+                    assert!(
+                        now_woken <= notified.load(Relaxed),
+                        "notify(1) woke more than one waiter"
+                    );
+                    cond.release().unwrap();
+                })
+            })
+            .collect();
+        let (cond, queued, notified, _) = &*shared;
+        lock_when(cond, || queued.load(Relaxed) == 2);
+        for _ in 0..2 {
+            notified.fetch_add(1, Relaxed);
+            cond.notify(1).unwrap();
+            cond.release().unwrap();
+            cond.acquire();
+        }
+        cond.release().unwrap();
+        for waiter in waiters {
+            waiter.join().unwrap();
+        }
+    });
+}
+
+/// `notify_all` wakes every queued waiter (one left asleep is a deadlock).
+#[test]
+fn notify_all_wakes_every_waiter() {
+    model(|| {
+        let shared = Arc::new((
+            Condition::with_lock(Lock::<Loom>::with_runtime()),
+            AtomicUsize::new(0),
+        ));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let (cond, queued) = &*shared;
+                    cond.acquire();
+                    queued.fetch_add(1, Relaxed);
+                    cond.wait().unwrap();
+                    cond.release().unwrap();
+                })
+            })
+            .collect();
+        let (cond, queued) = &*shared;
+        lock_when(cond, || queued.load(Relaxed) == 2);
+        cond.notify_all().unwrap();
+        cond.release().unwrap();
+        for waiter in waiters {
+            waiter.join().unwrap();
+        }
+    });
+}
+
+/// A waiter holding an `RLock` twice: `wait` must release both levels (or the notifier
+/// could never get in: deadlock), and restore both (two releases succeed, the lock is then
+/// free; a depth of one would make the second release fail).
+#[test]
+fn wait_over_an_rlock_held_twice_restores_the_depth() {
     model(|| {
         let shared = Arc::new((
             Condition::with_lock(RLock::<Loom>::with_runtime()),
-            AtomicUsize::new(0),
+            AtomicBool::new(false),
+            UnsafeCell::new(0_u32),
         ));
-        let s2 = shared.clone();
-        let t = loom::thread::spawn(move || {
-            let (cond, woken) = &*s2;
-            cond.acquire();
-            let notified = cond.wait_timeout(Duration::from_secs(1)).unwrap();
-            if notified {
-                woken.fetch_add(1, SeqCst);
-            }
-            cond.release().unwrap();
-            notified
-        });
-        let (cond, _) = &*shared;
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, flag, data) = &*shared;
+                cond.acquire();
+                cond.acquire();
+                cond.wait_for(|| flag.load(Relaxed)).unwrap();
+                assert!(cond.get_lock().is_owned());
+                // SAFETY: owned; loom reports an unordered access.
+                data.with_mut(|d| unsafe { *d += 1 });
+                cond.release().unwrap();
+                assert!(cond.get_lock().is_owned(), "the inner level was lost");
+                cond.release().unwrap();
+                assert!(!cond.get_lock().is_owned());
+            })
+        };
+        let (cond, flag, data) = &*shared;
         cond.acquire();
+        // SAFETY: owned.
+        data.with_mut(|d| unsafe { *d += 1 });
+        flag.store(true, Relaxed);
         cond.notify_one().unwrap();
         cond.release().unwrap();
-        let notified = t.join().unwrap();
-        // Whether the waiter was queued when the notify came is up to the schedule; but a
-        // waiter that reports a timeout must not have been picked (it would be lost).
-        let _ = notified;
+        waiter.join().unwrap();
+        assert!(!cond.get_lock().locked());
+        // SAFETY: both threads are done (joined).
+        assert_eq!(data.with(|d| unsafe { *d }), 2);
+    });
+}
+
+/// The key model. W1 waits with a timeout, W2 without; once both are queued, the main
+/// thread notifies one. The notify goes to whichever queued first, and W1's time may run
+/// out at any moment. If W1 says it was notified, the main thread notifies once more, for
+/// W2. So the model terminates exactly when no notification is lost: with CPython's
+/// semantics (a waiter that times out reports `false` even if a notifier had already
+/// picked it) W1 would say `false` after swallowing the notify, nobody would wake W2, and
+/// loom would report a deadlock.
+#[test]
+fn timed_waiter_racing_notify_loses_no_notification() {
+    static W1_NOTIFIED: Seen = Seen::new();
+    model(|| {
+        // (condition, W1 queued, W2 queued)
+        let shared = Arc::new((
+            Condition::with_lock(Lock::<Loom>::with_runtime()),
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+        ));
+        let w1 = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, w1_queued, _) = &*shared;
+                cond.acquire();
+                w1_queued.store(true, Relaxed);
+                let notified = cond.wait_timeout(Duration::from_secs(1)).unwrap();
+                cond.release().unwrap();
+                notified
+            })
+        };
+        let w2 = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, _, w2_queued) = &*shared;
+                cond.acquire();
+                w2_queued.store(true, Relaxed);
+                cond.wait().unwrap();
+                cond.release().unwrap();
+            })
+        };
+        let (cond, w1_queued, w2_queued) = &*shared;
+        lock_when(cond, || w1_queued.load(Relaxed) && w2_queued.load(Relaxed));
+        cond.notify_one().unwrap();
+        cond.release().unwrap();
+        let w1_notified = w1.join().unwrap();
+        W1_NOTIFIED.record(w1_notified);
+        if w1_notified {
+            cond.acquire();
+            cond.notify_one().unwrap();
+            cond.release().unwrap();
+        }
+        w2.join().unwrap();
+    });
+    assert!(
+        W1_NOTIFIED.both(),
+        "loom should explore W1 being notified and W1 timing out"
+    );
+}
+
+/// A timed wait racing a notify, one waiter: whatever the outcome, the waiter is not left
+/// in the queue (a later `notify_all` finds nobody, and a second timed wait works), and a
+/// waiter that reports `true` was really picked.
+#[test]
+fn timed_wait_racing_notify_over_an_rlock() {
+    static NOTIFIED: Seen = Seen::new();
+    model(|| {
+        let shared = Arc::new((
+            Condition::with_lock(RLock::<Loom>::with_runtime()),
+            AtomicBool::new(false),
+        ));
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, queued) = &*shared;
+                cond.acquire();
+                queued.store(true, Relaxed);
+                let notified = cond.wait_timeout(Duration::from_secs(1)).unwrap();
+                assert!(cond.get_lock().is_owned());
+                cond.release().unwrap();
+                notified
+            })
+        };
+        let (cond, queued) = &*shared;
+        lock_when(cond, || queued.load(Relaxed));
+        cond.notify_one().unwrap();
+        cond.release().unwrap();
+        NOTIFIED.record(waiter.join().unwrap());
+        // Nobody may be left queued: a zero-timeout wait on the empty queue times out.
+        cond.acquire();
+        assert!(!cond.wait_timeout(Duration::ZERO).unwrap());
+        cond.release().unwrap();
+    });
+    assert!(NOTIFIED.both(), "loom should explore both outcomes");
+}
+
+/// Waiting or notifying without the lock is `NotOwned`: over an `RLock` that another
+/// thread holds, and over a `Lock` that nobody holds. Nothing is queued by the failed wait.
+#[test]
+fn wait_and_notify_without_the_lock_are_not_owned() {
+    model(|| {
+        let cond = Arc::new(Condition::with_lock(RLock::<Loom>::with_runtime()));
+        let holder = {
+            let cond = cond.clone();
+            thread::spawn(move || {
+                let _held = cond.lock();
+                thread::yield_now();
+            })
+        };
+        let err = cond.wait().unwrap_err();
+        assert_eq!(err.to_string(), "cannot wait on un-acquired lock");
+        let err = cond.notify_one().unwrap_err();
+        assert_eq!(err.to_string(), "cannot notify on un-acquired lock");
+        holder.join().unwrap();
+
+        let plain = Condition::with_lock(Lock::<Loom>::with_runtime());
+        assert!(plain.wait_timeout(Duration::ZERO).is_err());
+        assert!(plain.notify_all().is_err());
+        plain.acquire();
+        // The failed wait left nothing behind: a zero-timeout wait times out.
+        assert!(!plain.wait_timeout(Duration::ZERO).unwrap());
+        plain.release().unwrap();
+    });
+}
+
+/// Two conditions sharing one lock (`std::sync::Arc<Lock>` handles): a notify on one does
+/// not wake a waiter of the other, and the waiter is woken by its own condition.
+#[test]
+fn conditions_sharing_a_lock_wake_only_their_own_waiters() {
+    model(|| {
+        let lock = std::sync::Arc::new(Lock::<Loom>::with_runtime());
+        let shared = Arc::new((
+            Condition::with_lock(lock.clone()),
+            Condition::with_lock(lock),
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+        ));
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (first, _, queued, released) = &*shared;
+                first.acquire();
+                queued.store(true, Relaxed);
+                first.wait().unwrap();
+                assert!(
+                    released.load(Relaxed),
+                    "woken by the other condition's notify"
+                );
+                first.release().unwrap();
+            })
+        };
+        let (first, second, queued, released) = &*shared;
+        lock_when(first, || queued.load(Relaxed));
+        second.notify_all().unwrap();
+        released.store(true, Relaxed);
+        first.notify_one().unwrap();
+        first.release().unwrap();
+        waiter.join().unwrap();
     });
 }

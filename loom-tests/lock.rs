@@ -1,29 +1,385 @@
-//! Loom models of `Lock` (placeholder while the seam is being built).
+//! Loom models of `Lock`: the shipped `src/lock.rs`, run on the `Loom` runtime.
+//!
+//! Each model makes one situation happen and checks what must hold in every interleaving
+//! loom can build within the preemption bound (`common::model`, overridable with
+//! `LOOM_MAX_PREEMPTIONS`). A loom `UnsafeCell` stands for the data a lock protects: loom
+//! reports any two accesses to it that the lock's Acquire/Release orderings do not order,
+//! so a weakened ordering shows up as a "Causality violation", and a lost wake-up as a
+//! "deadlock".
+//!
+//! Run one model: `cargo test --features loom --test loom_lock -- <name>`.
+
+mod common;
+
+use common::model;
 use loom::cell::UnsafeCell;
+use loom::sync::atomic::AtomicUsize;
 use loom::sync::Arc;
+use loom::thread;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
+use std::time::Duration;
 use syncsmith::runtime::Loom;
 use syncsmith::Lock;
 
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = b.preemption_bound.or(Some(3));
-    b.check(f);
+/// A lock and the data it protects.
+struct Guarded {
+    lock: Lock<Loom>,
+    counter: UnsafeCell<usize>,
+}
+
+impl Guarded {
+    fn new() -> Arc<Self> {
+        Arc::new(Guarded {
+            lock: Lock::with_runtime(),
+            counter: UnsafeCell::new(0),
+        })
+    }
+
+    /// Adds one to the counter. The caller must hold `lock` (or otherwise be ordered
+    /// after every other access); loom checks that it is.
+    fn increment(&self) {
+        // SAFETY: the caller holds the lock, so no other thread touches the counter; if the
+        // lock failed to exclude, loom reports the concurrent access instead of UB.
+        self.counter.with_mut(|c| unsafe { *c += 1 });
+    }
+
+    /// Reads the counter. Same rule as `increment`.
+    fn read(&self) -> usize {
+        // SAFETY: as in `increment`.
+        self.counter.with(|c| unsafe { *c })
+    }
+}
+
+/// Records which outcomes of a race some execution produced, across all executions of a
+/// model, so that a model can assert that loom really explored both sides of the race.
+/// These are plain std atomics: they live outside the model and loom does not track them.
+struct Outcomes {
+    acquired: AtomicBool,
+    gave_up: AtomicBool,
+}
+
+impl Outcomes {
+    const fn new() -> Self {
+        Outcomes {
+            acquired: AtomicBool::new(false),
+            gave_up: AtomicBool::new(false),
+        }
+    }
+
+    fn record(&self, acquired: bool) {
+        if acquired {
+            self.acquired.store(true, SeqCst);
+        } else {
+            self.gave_up.store(true, SeqCst);
+        }
+    }
+
+    fn assert_both_seen(&self) {
+        assert!(self.acquired.load(SeqCst), "no execution acquired the lock");
+        assert!(self.gave_up.load(SeqCst), "no execution gave up");
+    }
 }
 
 #[test]
-fn two_threads_exclude_each_other() {
+fn two_threads_increment_under_the_lock_without_losing_updates() {
     model(|| {
-        let lock = Arc::new(Lock::<Loom>::with_runtime());
-        let counter = Arc::new(UnsafeCell::new(0));
-        let ths: Vec<_> = (0..2).map(|_| {
-            let (lock, counter) = (lock.clone(), counter.clone());
-            loom::thread::spawn(move || {
-                lock.acquire();
-                counter.with_mut(|c| unsafe { *c += 1 });
-                lock.release().unwrap();
+        let shared = Guarded::new();
+        let other = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                shared.lock.acquire();
+                shared.increment();
+                shared.lock.release().unwrap();
             })
-        }).collect();
-        for t in ths { t.join().unwrap(); }
-        assert_eq!(counter.with(|c| unsafe { *c }), 2);
+        };
+        shared.lock.acquire();
+        shared.increment();
+        shared.lock.release().unwrap();
+        other.join().unwrap();
+
+        assert_eq!(shared.read(), 2);
+        assert!(!shared.lock.locked());
     });
 }
+
+#[test]
+fn three_threads_increment_under_guards_without_losing_updates() {
+    model(|| {
+        let shared = Guarded::new();
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let _held = shared.lock.lock();
+                    shared.increment();
+                })
+            })
+            .collect();
+        {
+            let _held = shared.lock.lock();
+            shared.increment();
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+
+        assert_eq!(shared.read(), 3);
+        assert!(!shared.lock.locked());
+    });
+}
+
+/// No lost wake-up: a thread that parks because the lock is held always gets it once the
+/// holder releases. If a release forgot to unpark, loom would report a deadlock.
+// ANCHOR: parked_acquirer
+#[test]
+fn a_parked_acquirer_is_woken_by_the_release() {
+    model(|| {
+        let shared = Guarded::new();
+        shared.lock.acquire();
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                shared.lock.acquire();
+                // Ordered after the holder's write by the release/acquire pair.
+                shared.increment();
+                shared.lock.release().unwrap();
+            })
+        };
+        shared.increment();
+        shared.lock.release().unwrap();
+        waiter.join().unwrap();
+
+        assert_eq!(shared.read(), 2);
+        assert!(!shared.lock.locked());
+    });
+}
+// ANCHOR_END: parked_acquirer
+
+/// Python's lock has no owner: a thread that never acquired it may release it, and that
+/// release wakes a thread parked on it and publishes the holder's writes to it.
+#[test]
+fn another_thread_may_release_and_wake_a_parked_acquirer() {
+    model(|| {
+        let shared = Guarded::new();
+        shared.lock.acquire();
+        shared.increment();
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                shared.lock.acquire();
+                shared.increment();
+                shared.lock.release().unwrap();
+            })
+        };
+        let releaser = {
+            let shared = shared.clone();
+            thread::spawn(move || shared.lock.release())
+        };
+        assert_eq!(releaser.join().unwrap(), Ok(()));
+        waiter.join().unwrap();
+
+        assert_eq!(shared.read(), 2);
+        assert!(!shared.lock.locked());
+    });
+}
+
+/// `try_acquire` racing a release from another thread: it either gets the lock, and then
+/// sees everything written before the release, or reports false and changes nothing.
+#[test]
+fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
+    static OUTCOMES: Outcomes = Outcomes::new();
+    model(|| {
+        let shared = Guarded::new();
+        shared.lock.acquire();
+        let holder = {
+            let shared = shared.clone();
+            // This thread finishes the critical section the main thread began.
+            thread::spawn(move || {
+                shared.increment();
+                shared.lock.release().unwrap();
+            })
+        };
+        let acquired = shared.lock.try_acquire();
+        OUTCOMES.record(acquired);
+        if acquired {
+            assert!(shared.lock.locked());
+            assert_eq!(shared.read(), 1, "the holder's write must be visible");
+            shared.lock.release().unwrap();
+        }
+        holder.join().unwrap();
+
+        assert!(!shared.lock.locked());
+        assert_eq!(shared.read(), 1);
+    });
+    OUTCOMES.assert_both_seen();
+}
+
+/// A timed acquire racing a release: loom's timed park yields once and then times out
+/// unless a release picked it first (decided under the parking lot's lock). Both outcomes
+/// happen, and they are consistent: `true` means the caller holds the lock and sees the
+/// holder's writes; `false` means it does not hold it.
+// ANCHOR: timed_acquire
+#[test]
+fn timed_acquire_racing_a_release_is_consistent_either_way() {
+    static OUTCOMES: Outcomes = Outcomes::new();
+    model(|| {
+        let shared = Guarded::new();
+        shared.lock.acquire();
+        let holder = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                shared.increment();
+                shared.lock.release().unwrap();
+            })
+        };
+        let acquired = shared.lock.acquire_timeout(Duration::from_secs(1));
+        OUTCOMES.record(acquired);
+        if acquired {
+            assert!(shared.lock.locked());
+            assert_eq!(shared.read(), 1, "the holder's write must be visible");
+            shared.lock.release().unwrap();
+        }
+        holder.join().unwrap();
+
+        // Whoever timed out left no trace: the lock is free and takes the fast path.
+        assert!(!shared.lock.locked());
+        assert!(shared.lock.try_acquire());
+        assert_eq!(shared.read(), 1);
+        shared.lock.release().unwrap();
+    });
+    OUTCOMES.assert_both_seen();
+}
+// ANCHOR_END: timed_acquire
+
+/// A timed-out waiter clears `PARKED_BIT` only if it was the last one parked. If it cleared
+/// it while a blocking acquirer was still parked, the release would take the fast path,
+/// never look in the parking lot, and the blocking acquirer would sleep forever (deadlock).
+#[test]
+fn a_timed_out_waiter_does_not_strand_a_blocking_one() {
+    model(|| {
+        let shared = Guarded::new();
+        shared.lock.acquire();
+        let blocking = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                shared.lock.acquire();
+                shared.increment();
+                shared.lock.release().unwrap();
+            })
+        };
+        let timed = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let acquired = shared.lock.acquire_timeout(Duration::from_millis(10));
+                if acquired {
+                    shared.increment();
+                    shared.lock.release().unwrap();
+                }
+                acquired
+            })
+        };
+        shared.lock.release().unwrap();
+        let timed_acquired = timed.join().unwrap();
+        blocking.join().unwrap();
+
+        assert_eq!(shared.read(), 1 + usize::from(timed_acquired));
+        assert!(!shared.lock.locked());
+    });
+}
+
+/// Two threads release one acquisition at the same time: exactly one succeeds, the other
+/// gets "release unlocked lock", and the lock ends unlocked.
+#[test]
+fn two_releases_of_one_acquisition_exactly_one_succeeds() {
+    model(|| {
+        let lock = Arc::new(Lock::<Loom>::with_runtime());
+        lock.acquire();
+        let releasers: Vec<_> = (0..2)
+            .map(|_| {
+                let lock = lock.clone();
+                thread::spawn(move || lock.release().is_ok())
+            })
+            .collect();
+        let successes = releasers
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .filter(|&ok| ok)
+            .count();
+
+        assert_eq!(successes, 1);
+        assert!(!lock.locked());
+    });
+}
+
+/// Racing releases while a thread is parked go through the slow path, where a releaser may
+/// find, under the parking lot's lock, that the other one already released. Whatever the
+/// order, the state must agree with the count: the waiter always gets the lock, and the
+/// lock ends locked exactly when only one of the two releases succeeded.
+#[test]
+fn racing_releases_with_a_parked_waiter_keep_the_state_consistent() {
+    model(|| {
+        let lock = Arc::new(Lock::<Loom>::with_runtime());
+        let acquisitions = Arc::new(AtomicUsize::new(1));
+        lock.acquire();
+        let waiter = {
+            let (lock, acquisitions) = (lock.clone(), acquisitions.clone());
+            thread::spawn(move || {
+                lock.acquire();
+                acquisitions.fetch_add(1, Relaxed);
+            })
+        };
+        let releaser = {
+            let lock = lock.clone();
+            thread::spawn(move || lock.release().is_ok())
+        };
+        let mine = lock.release().is_ok();
+        let theirs = releaser.join().unwrap();
+        waiter.join().unwrap();
+
+        let successes = usize::from(mine) + usize::from(theirs);
+        assert!(successes >= 1, "the first release of a held lock succeeds");
+        assert_eq!(acquisitions.load(Relaxed), 2, "the waiter got the lock");
+        assert_eq!(lock.locked(), successes == 1);
+    });
+}
+
+/// The release slow path with a third thread arriving on the fast path.
+///
+/// Main holds the lock; T1 and T2 park. Main's release is the first unpark of the
+/// execution, so (under `Loom`) it is fair: the lock goes straight to T1. T1's release is
+/// the second: not fair, so it frees the lock and only wakes T2 to compete. Main then takes
+/// the lock on the fast path before T2 runs. Main never touched the parking lot after T1
+/// did, so only T1's `Release` on the slow path orders T1's write before main's read; the
+/// parking lot's own mutex orders every woken thread, which is why the third thread (on
+/// the fast path) is needed to see a missing `Release` there.
+// ANCHOR: hand_off
+#[test]
+fn hand_off_then_a_fast_path_acquire_sees_every_write() {
+    model(|| {
+        let shared = Guarded::new();
+        shared.lock.acquire();
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    shared.lock.acquire();
+                    shared.increment();
+                    shared.lock.release().unwrap();
+                })
+            })
+            .collect();
+        shared.increment();
+        shared.lock.release().unwrap();
+        shared.lock.acquire();
+        let seen = shared.read();
+        assert!((1..=3).contains(&seen));
+        shared.lock.release().unwrap();
+        for t in threads {
+            t.join().unwrap();
+        }
+
+        assert_eq!(shared.read(), 3);
+        assert!(!shared.lock.locked());
+    });
+}
+// ANCHOR_END: hand_off

@@ -21,9 +21,10 @@
 use crate::error::{NotOwned, ReleaseError};
 use crate::lock::{Lock, WaitLimit};
 use crate::rlock::RLock;
-use crate::runtime::{Cell, Runtime, Std};
+use crate::runtime::{AtomicInt, Cell, Runtime, Std};
 use core::fmt;
 use core::marker::PhantomData;
+use core::sync::atomic::Ordering::Relaxed;
 use core::time::Duration;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -158,6 +159,10 @@ pub(crate) struct WaiterQueue<R: Runtime> {
     /// Guards `waiters`. Held only for a push, a pop or a search, never while blocking.
     guard: Lock<R>,
     waiters: R::Cell<VecDeque<Arc<Lock<R>>>>,
+    /// `waiters.len()`, kept beside it so that `notify` can see "nobody waits" without
+    /// taking `guard` (see `notify` for why that read is enough). Written only with `guard`
+    /// held.
+    queued: R::AtomicUsize,
 }
 
 // SAFETY: `waiters` is only touched while `guard` is held (see `with_waiters`), which makes
@@ -170,6 +175,7 @@ impl WaiterQueue<Std> {
         WaiterQueue {
             guard: Lock::new(),
             waiters: crate::runtime::StdCell::new(VecDeque::new()),
+            queued: core::sync::atomic::AtomicUsize::new(0),
         }
     }
 }
@@ -180,15 +186,23 @@ impl<R: Runtime> WaiterQueue<R> {
         WaiterQueue {
             guard: Lock::with_runtime(),
             waiters: <R::Cell<_> as Cell<_>>::new(VecDeque::new()),
+            queued: <R::AtomicUsize as AtomicInt>::new(0),
         }
     }
 
-    /// Runs `f` on the FIFO with its guard held.
+    /// Runs `f` on the FIFO with its guard held, and keeps `queued` equal to its length.
     fn with_waiters<T>(&self, f: impl FnOnce(&mut VecDeque<Arc<Lock<R>>>) -> T) -> T {
         self.guard.acquire();
         // SAFETY: `guard` is held, so no other thread is inside `with_waiters`; the
         // reference does not outlive the closure.
-        let result = self.waiters.with_mut(|waiters| f(unsafe { &mut *waiters }));
+        let result = self.waiters.with_mut(|waiters| {
+            let waiters = unsafe { &mut *waiters };
+            let result = f(waiters);
+            // Relaxed: `guard` orders this store with every other one; for the read in
+            // `notify`, the caller's own lock provides the order (see there).
+            self.queued.store(waiters.len(), Relaxed);
+            result
+        });
         self.guard
             .release()
             .expect("the waiter queue's guard is held by this call");
@@ -243,8 +257,23 @@ impl<R: Runtime> WaiterQueue<R> {
     }
 
     // ANCHOR: notify
-    /// Wakes up to `n` waiters, oldest first; returns how many it woke.
+    /// Wakes up to `n` waiters, oldest first; returns how many it woke. The caller holds
+    /// the lock the waiters released in `wait`.
     pub(crate) fn notify(&self, n: usize) -> usize {
+        // Fast path: nobody waits, so there is nothing to do and no need for `guard`.
+        // Relaxed is enough because the caller holds the outer lock: a waiter counts itself
+        // in `queued` before it releases that lock (`wait`), and the caller acquired the
+        // lock after that release, so the count happens-before this load and the load sees
+        // it (or a later value: a timed-out waiter that left, which needs no notify).
+        if self.queued.load(Relaxed) == 0 {
+            return 0;
+        }
+        self.notify_slow(n)
+    }
+
+    /// `notify` when someone may be queued: pop and release waiter locks one by one.
+    #[cold]
+    fn notify_slow(&self, n: usize) -> usize {
         let mut woken = 0;
         while woken < n {
             // One at a time, so the FIFO's guard is never held across a wake-up.
@@ -262,9 +291,10 @@ impl<R: Runtime> WaiterQueue<R> {
     }
     // ANCHOR_END: notify
 
-    /// How many threads are queued. A snapshot.
+    /// How many threads are queued. A snapshot; exact when the caller holds the lock the
+    /// waiters released (the same argument as in `notify`).
     pub(crate) fn len(&self) -> usize {
-        self.with_waiters(|waiters| waiters.len())
+        self.queued.load(Relaxed)
     }
 }
 
@@ -315,6 +345,24 @@ impl Condition {
     pub const fn new() -> Condition {
         Condition {
             lock: RLock::new(),
+            waiters: WaiterQueue::new(),
+        }
+    }
+}
+
+impl<L: ConditionLock<Runtime = Std>> Condition<L> {
+    /// [`with_lock`](Condition::with_lock), but `const`, for a condition over a lock of the
+    /// real runtime that lives in a `static` (or inside a primitive with a `const fn new`,
+    /// as [`Semaphore`](crate::Semaphore) and [`Event`](crate::Event) are):
+    ///
+    /// ```
+    /// use syncsmith::{Condition, Lock};
+    /// static COND: Condition<Lock> = Condition::const_with_lock(Lock::new());
+    /// let _held = COND.lock();
+    /// ```
+    pub const fn const_with_lock(lock: L) -> Condition<L> {
+        Condition {
+            lock,
             waiters: WaiterQueue::new(),
         }
     }

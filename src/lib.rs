@@ -19,16 +19,28 @@
 
 #![warn(missing_docs)]
 
+mod barrier;
 mod condition;
 pub mod error;
+mod event;
 mod lock;
+mod queue;
 mod rlock;
 pub mod runtime;
+mod semaphore;
+mod thread_local;
 
+pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard, ConditionLock};
 pub use error::{
     BrokenBarrier, GetError, NotOwned, PutError, ReleaseError, ShutDown, TaskDoneError,
     TooManyReleases,
 };
+pub use event::Event;
 pub use lock::{Lock, LockGuard};
+pub use queue::{
+    Discipline, Fifo, Lifo, LifoQueue, Priority, PriorityHeap, PriorityQueue, Queue, SimpleQueue,
+};
 pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, BoundedSemaphorePermit, Semaphore, SemaphorePermit};
+pub use thread_local::{IntoIter as ThreadLocalIntoIter, LocalRef, ThreadLocal};

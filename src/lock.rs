@@ -96,6 +96,7 @@ impl<R: Runtime> Lock<R> {
     }
     // ANCHOR_END: acquire
 
+    // ANCHOR: try_acquire
     /// Acquires the lock if it is free, without blocking (`lock.acquire(blocking=False)`).
     #[inline]
     pub fn try_acquire(&self) -> bool {
@@ -113,6 +114,7 @@ impl<R: Runtime> Lock<R> {
             }
         }
     }
+    // ANCHOR_END: try_acquire
 
     /// Waits at most `timeout` for the lock (`lock.acquire(timeout=...)`); returns whether it
     /// was acquired. `Duration::ZERO` tries once; a timeout too large to form a deadline
@@ -220,6 +222,7 @@ impl<R: Runtime> Lock<R> {
         }
     }
 
+    // ANCHOR: park_until_released
     /// Parks on the lock's address while it is locked with `PARKED_BIT` set.
     fn park_until_released(&self, deadline: Option<R::Instant>) -> ParkResult {
         // Runs under the parking lot's lock, which every releaser's callback also takes: if
@@ -246,6 +249,7 @@ impl<R: Runtime> Lock<R> {
             )
         }
     }
+    // ANCHOR_END: park_until_released
     // ANCHOR_END: acquire_slow
 
     // ANCHOR: release_slow
@@ -369,6 +373,7 @@ impl<R: Runtime> LockGuard<'_, R> {
     }
 }
 
+// ANCHOR: guard_drop
 impl<R: Runtime> Drop for LockGuard<'_, R> {
     fn drop(&mut self) {
         // Someone called `release()` by hand while the guard held the lock. Python raises
@@ -378,6 +383,7 @@ impl<R: Runtime> Drop for LockGuard<'_, R> {
         }
     }
 }
+// ANCHOR_END: guard_drop
 
 impl<R: Runtime> fmt::Debug for LockGuard<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

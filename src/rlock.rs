@@ -36,12 +36,14 @@ const NO_OWNER: usize = 0;
 ///     });
 /// });
 /// ```
+// ANCHOR: struct
 #[doc(alias = "threading.RLock")]
 pub struct RLock<R: Runtime = Std> {
     lock: Lock<R>,
     owner: R::AtomicUsize,
     count: R::AtomicUsize,
 }
+// ANCHOR_END: struct
 
 static_assertions::assert_impl_all!(RLock: Send, Sync);
 static_assertions::assert_not_impl_any!(RLockGuard<'static>: Send);

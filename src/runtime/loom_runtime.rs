@@ -11,6 +11,7 @@ use super::{
     AtomicInt, AtomicPointer, Cell, Deadline, ParkResult, ParkToken, Runtime, UnparkResult,
     UnparkToken,
 };
+use super::{ExitHooks, IndexPool, ThreadIndexSlot};
 use core::sync::atomic::Ordering;
 use core::time::Duration;
 use loom::sync::atomic;
@@ -225,4 +226,47 @@ impl Runtime for Loom {
     fn yield_now() {
         loom::thread::yield_now();
     }
+
+    fn with_thread_index_slot<U>(f: impl FnOnce(&ThreadIndexSlot) -> U) -> Option<U> {
+        // Fails once loom has started dropping this thread's thread-locals (it takes them
+        // all out first, then drops them).
+        THREAD_INDEX_SLOT.try_with(f).ok()
+    }
+
+    fn with_exit_hooks<U>(f: impl FnOnce(&ExitHooks) -> U) -> Option<U> {
+        EXIT_HOOKS.try_with(f).ok()
+    }
+
+    type IndexPoolHandle = LoomIndexPool;
+
+    fn index_pool() -> LoomIndexPool {
+        LoomIndexPool(INDEX_POOL.clone())
+    }
+
+    fn with_index_pool<U>(pool: &LoomIndexPool, f: impl FnOnce(&mut IndexPool) -> U) -> U {
+        f(&mut pool.0.lock().unwrap())
+    }
+}
+
+/// `Loom`'s handle on the execution's index pool. Holders of an index keep one, so that
+/// the index can be given back from exit hooks that run after loom has dropped its
+/// per-execution statics (the main model thread's run after them).
+#[derive(Debug, Clone)]
+pub struct LoomIndexPool(loom::sync::Arc<loom::sync::Mutex<IndexPool>>);
+
+// Per-thread state for `ThreadLocal`. loom drops a model thread's thread-locals when the
+// thread's closure returns (`rt::thread_done`), so `ExitHooks::drop` runs inside the model,
+// and its atomics, cells and the pool's mutex are explored like any other operation.
+// One caveat, not met by syncsmith's models: a loom thread-local first touched while the
+// thread's thread-locals are being dropped is created afresh and only dropped with the
+// execution, outside any thread.
+loom::thread_local! {
+    static THREAD_INDEX_SLOT: ThreadIndexSlot = ThreadIndexSlot::new();
+    static EXIT_HOOKS: ExitHooks = ExitHooks::new();
+}
+
+loom::lazy_static! {
+    // Per execution, like `LOT`: every execution starts with all thread indices free.
+    static ref INDEX_POOL: loom::sync::Arc<loom::sync::Mutex<IndexPool>> =
+        loom::sync::Arc::new(loom::sync::Mutex::new(IndexPool::new()));
 }

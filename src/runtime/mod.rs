@@ -18,6 +18,13 @@ pub use std_runtime::{Std, StdCell, StdInstant};
 mod loom_runtime;
 #[cfg(feature = "loom")]
 pub use loom_runtime::{Loom, LoomInstant};
+#[cfg(feature = "loom")]
+pub use loom_runtime::LoomIndexPool;
+
+// Per-thread bookkeeping for `ThreadLocal`: a small recycled thread index and exit hooks.
+mod per_thread;
+pub use per_thread::{ExitHook, ExitHooks, IndexPool, ThreadIndexSlot};
+pub use std_runtime::StdIndexPool;
 
 use core::fmt::Debug;
 use core::sync::atomic::Ordering;
@@ -213,4 +220,38 @@ pub trait Runtime: 'static + Send + Sync + Sized + Debug {
 
     /// Gives up the rest of the time slice.
     fn yield_now();
+
+    // ---- per-thread state for `ThreadLocal` (see `per_thread.rs`) ----
+
+    /// Runs `f` on the calling thread's [`ThreadIndexSlot`] (its small, recycled index).
+    ///
+    /// The hot path of `ThreadLocal::get`. Under `Std` the slot is a const-initialised
+    /// `thread_local!` without a destructor: one TLS load, and readable for the thread's
+    /// whole life, even from other thread-locals' destructors. Returns `None` only when the
+    /// runtime can no longer reach it (under loom, once the thread's thread-locals are being
+    /// destroyed; never under `Std`).
+    fn with_thread_index_slot<U>(f: impl FnOnce(&ThreadIndexSlot) -> U) -> Option<U>;
+
+    /// Runs `f` on the calling thread's [`ExitHooks`], whose hooks run when the thread
+    /// exits. Returns `None` once the list has started running (the thread is exiting), so
+    /// a hook can never be added too late to run.
+    fn with_exit_hooks<U>(f: impl FnOnce(&ExitHooks) -> U) -> Option<U>;
+
+    /// A handle on the runtime-wide [`IndexPool`] (`Std`: a zero-sized marker for a
+    /// `static`; `Loom`: an `Arc` on a loom mutex, fresh in every execution).
+    ///
+    /// A handle rather than a global: the code that gives an index back may run in a
+    /// thread's exit hooks, and loom drops its per-execution statics before the main model
+    /// thread's thread-locals (and does not wait in `join` for a spawned thread's), so a
+    /// holder of an index keeps the handle it took the index from.
+    type IndexPoolHandle: Clone + Send + Sync + Debug;
+
+    /// A handle on the runtime-wide [`IndexPool`]. Call it while the thread runs (not from
+    /// an exit hook).
+    fn index_pool() -> Self::IndexPoolHandle;
+
+    /// Runs `f` on the pool behind `pool`, under its lock. Under loom the lock is a loom
+    /// mutex, so an index given back by an exiting thread and taken by a new one is ordered
+    /// (or not) as the model checker sees.
+    fn with_index_pool<U>(pool: &Self::IndexPoolHandle, f: impl FnOnce(&mut IndexPool) -> U) -> U;
 }

@@ -4,6 +4,7 @@ use super::{
     AtomicInt, AtomicPointer, Cell, Deadline, ParkResult, ParkToken, Runtime, UnparkResult,
     UnparkToken,
 };
+use super::{ExitHooks, IndexPool, ThreadIndexSlot};
 use core::sync::atomic::{self, Ordering};
 use std::time::{Duration, Instant};
 
@@ -248,4 +249,47 @@ impl Runtime for Std {
     fn yield_now() {
         std::thread::yield_now();
     }
+
+    #[inline]
+    fn with_thread_index_slot<U>(f: impl FnOnce(&ThreadIndexSlot) -> U) -> Option<U> {
+        // `with` cannot fail: a const-initialised thread-local without a destructor is never
+        // torn down before the thread's memory is.
+        Some(THREAD_INDEX_SLOT.with(f))
+    }
+
+    #[inline]
+    fn with_exit_hooks<U>(f: impl FnOnce(&ExitHooks) -> U) -> Option<U> {
+        // `try_with` fails once the list's destructor has started: the thread is exiting.
+        EXIT_HOOKS.try_with(f).ok()
+    }
+
+    type IndexPoolHandle = StdIndexPool;
+
+    #[inline]
+    fn index_pool() -> StdIndexPool {
+        StdIndexPool
+    }
+
+    fn with_index_pool<U>(_: &StdIndexPool, f: impl FnOnce(&mut IndexPool) -> U) -> U {
+        // The pool's operations cannot leave it half-changed, so a poisoned lock (a panic
+        // elsewhere while it was held) is safe to keep using.
+        let mut pool = INDEX_POOL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut pool)
+    }
+}
+
+/// The thread indices of real threads: one pool for the process.
+static INDEX_POOL: std::sync::Mutex<IndexPool> = std::sync::Mutex::new(IndexPool::new());
+
+/// `Std`'s handle on its index pool: the pool is a `static`, so the handle is empty.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StdIndexPool;
+
+thread_local! {
+    /// The thread's small index for `ThreadLocal`; no destructor, so always readable.
+    static THREAD_INDEX_SLOT: ThreadIndexSlot = const { ThreadIndexSlot::new() };
+    /// Dropped by std's thread-local destructors when the thread exits: runs the hooks.
+    static EXIT_HOOKS: ExitHooks = const { ExitHooks::new() };
 }

@@ -1,0 +1,149 @@
+//! Helpers shared by every loom model file (`mod common;` at the top of a `loom-tests/*.rs`).
+//!
+//! - [`model`] runs a model with a preemption bound the environment can override, so CI and
+//!   the mutants tool can tighten or widen the search with `LOOM_MAX_PREEMPTIONS`.
+//! - [`expect_model_failure`] proves that a deliberately broken model *fails*: the bug zoo's
+//!   way of showing that loom finds a bug, not just that the good code passes.
+//!
+//! Each model file is its own test crate and uses only some of these items, hence the
+//! `#[allow(dead_code)]`s.
+
+use std::process::Command;
+
+/// The preemption bound used when `LOOM_MAX_PREEMPTIONS` is not set.
+///
+/// Three preemptions are enough for every bug in the bug zoo, and keep each model file well
+/// under a minute in debug mode. With 0 preemptions no thread is ever parked while another
+/// holds a lock, so the slow paths would never run: do not lower it below 2.
+#[allow(dead_code)]
+pub const DEFAULT_PREEMPTION_BOUND: usize = 3;
+
+/// Runs `f` under loom, exploring every interleaving within the preemption bound.
+///
+/// The environment wins: `LOOM_MAX_PREEMPTIONS`, `LOOM_MAX_BRANCHES`, `LOOM_LOG`,
+/// `LOOM_LOCATION`, `LOOM_CHECKPOINT_FILE` and the rest are read by `Builder::new()`; only
+/// when `LOOM_MAX_PREEMPTIONS` is absent do we fill in [`DEFAULT_PREEMPTION_BOUND`].
+/// loom's own default for `max_branches` (1000 per execution) is plenty for our small
+/// models, whose threads never spin under `Loom` (its `SPIN_ROUNDS` is 0).
+// ANCHOR: model
+#[allow(dead_code)]
+pub fn model<F>(f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = builder.preemption_bound.or(Some(DEFAULT_PREEMPTION_BOUND));
+    builder.check(f);
+}
+// ANCHOR_END: model
+
+/// What loom prints when every thread is blocked (a lost wake-up, usually).
+#[allow(dead_code)]
+pub const LOOM_DEADLOCK: &str = "deadlock; threads =";
+/// What loom prints when two accesses to an `UnsafeCell` are not ordered by happens-before
+/// (a data race: a missing `Release`/`Acquire`, or no mutual exclusion at all).
+#[allow(dead_code)]
+pub const LOOM_DATA_RACE: &str = "Causality violation";
+
+/// Asserts that the `#[ignore]`d model test `test_name` fails, and that its output contains
+/// at least one of `expected` (loom's complaint, or the model's own assertion message).
+/// Returns the child's combined stdout and stderr, so the caller may print it.
+///
+/// # Why a child process
+///
+/// A broken model cannot simply be run under `#[should_panic]` or `catch_unwind`: when
+/// loom finds a deadlock it panics while model threads (loom runs them as generators) still
+/// hold state whose destructors panic again during cleanup, and a panic during a panic
+/// *aborts the whole process*. That would take every other test in the binary down with it
+/// and report nothing useful. So the broken model lives in an `#[ignore]`d test (a plain
+/// `cargo test` never runs it), and a normal test re-runs the current test binary, asking
+/// libtest for exactly that one test:
+///
+/// ```text
+/// <this test binary> <test_name> --exact --ignored --nocapture
+/// ```
+///
+/// A failing child (exit status not success, whether by a reported test failure or an
+/// abort) whose output names the expected complaint proves loom found the bug.
+///
+/// `test_name` is the libtest name (`module::test`); a leading `<crate name>::`, as
+/// `concat!(module_path!(), "::test")` produces, is stripped. The child runs with
+/// `LOOM_MAX_PREEMPTIONS` = [`DEFAULT_PREEMPTION_BOUND`], whatever the parent's is.
+#[allow(dead_code)]
+pub fn expect_model_failure(test_name: &str, expected: &[&str]) -> String {
+    expect_model_failure_with_bound(test_name, expected, DEFAULT_PREEMPTION_BOUND)
+}
+
+/// [`expect_model_failure`] with the child's preemption bound chosen by the caller, for a
+/// bug that needs more preemptions than [`DEFAULT_PREEMPTION_BOUND`] to show.
+///
+/// The child's `LOOM_MAX_PREEMPTIONS` is always set explicitly (it does not inherit the
+/// parent's): a bug-zoo entry claims "loom finds this bug with this bound", and a parent
+/// run with a lower bound (`LOOM_MAX_PREEMPTIONS=0` to make the good models quick) must not
+/// turn that claim into a false failure.
+#[allow(dead_code)]
+pub fn expect_model_failure_with_bound(
+    test_name: &str,
+    expected: &[&str],
+    preemption_bound: usize,
+) -> String {
+    let crate_prefix = concat!(env!("CARGO_CRATE_NAME"), "::");
+    let test_name = test_name.strip_prefix(crate_prefix).unwrap_or(test_name);
+
+    // ANCHOR: child
+    let exe = std::env::current_exe().expect("the path of the running test binary");
+    let output = Command::new(exe)
+        .args([test_name, "--exact", "--ignored", "--nocapture"])
+        .env("LOOM_MAX_PREEMPTIONS", preemption_bound.to_string())
+        // One thread: only one test runs anyway, and the output stays in order.
+        .env("RUST_TEST_THREADS", "1")
+        // Short output: a backtrace would bury loom's message.
+        .env("RUST_BACKTRACE", "0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("re-running the test binary");
+    // ANCHOR_END: child
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // Guard against a misspelt name: libtest would run no test and succeed.
+    assert!(
+        text.contains("running 1 test"),
+        "expected the child to run exactly the ignored test `{test_name}`; output:\n{text}"
+    );
+    assert!(
+        !output.status.success(),
+        "the broken model `{test_name}` passed: loom did not find the bug; output:\n{text}"
+    );
+    assert!(
+        expected.iter().any(|needle| text.contains(needle)),
+        "the broken model `{test_name}` failed, but not with any of {expected:?}; output:\n{text}"
+    );
+    text
+}
+
+/// The panic messages in a child's output (each `thread '..' panicked at ..:` line and the
+/// message under it), without backtraces: what loom said, short enough to print.
+#[allow(dead_code)]
+pub fn panic_messages(output: &str) -> String {
+    let mut report = String::new();
+    let mut in_message = false;
+    for line in output.lines() {
+        if line.starts_with("thread '") && line.contains(" panicked at ") {
+            in_message = true;
+        } else if line.is_empty()
+            || line.starts_with("note: ")
+            || line.starts_with("stack backtrace:")
+        {
+            in_message = false;
+        }
+        if in_message {
+            report.push_str(line);
+            report.push('\n');
+        }
+    }
+    report
+}
