@@ -16,12 +16,16 @@
 //! deterministic enough to read.
 
 // ---- stops: one `mod` line per example file (rustfmt keeps them sorted) ----
+#[path = "connection_cache.rs"]
+mod connection_cache;
 #[path = "lost_update.rs"]
 mod lost_update;
 #[path = "priority_scheduler.rs"]
 mod priority_scheduler;
 #[path = "producer_consumer.rs"]
 mod producer_consumer;
+#[path = "student.rs"]
+mod student;
 #[path = "worker_pool.rs"]
 mod worker_pool;
 
@@ -37,6 +41,8 @@ const STOPS: &[(&str, fn())] = &[
         "A job scheduler on a PriorityQueue",
         priority_scheduler::main,
     ),
+    ("Each thread handles its own student: ThreadLocal", student::main),
+    ("A per-thread connection cache", connection_cache::main),
     // ---- add your stop above this line ----
 ];
 

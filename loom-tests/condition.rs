@@ -55,8 +55,57 @@ impl Seen {
     }
 }
 
+/// The preemption bound of the three-thread models when `LOOM_MAX_PREEMPTIONS` is not set.
+/// Three threads at bound 3 take minutes; at bound 2 seconds, and every bug these models
+/// are meant to catch (checked by breaking the code) still shows.
+const THREE_THREAD_BOUND: usize = 2;
+
+/// `common::model` for the three-thread models, with [`THREE_THREAD_BOUND`].
+fn model3(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = builder.preemption_bound.or(Some(THREE_THREAD_BOUND));
+    builder.check(f);
+}
+
+/// A shared lock handle, so that two conditions can share one lock.
+type Shared = std::sync::Arc<Lock<Loom>>;
+
+/// The condition under test, plus a second condition over the same lock on which the main
+/// thread waits until the waiters are queued. (Blocking there instead of polling keeps the
+/// number of interleavings loom must explore small.)
+struct Stage {
+    cond: Condition<Shared>,
+    arrivals: Condition<Shared>,
+    queued: AtomicUsize,
+}
+
+impl Stage {
+    fn new() -> Arc<Stage> {
+        let lock = Shared::new(Lock::with_runtime());
+        Arc::new(Stage {
+            cond: Condition::with_lock(lock.clone()),
+            arrivals: Condition::with_lock(lock),
+            queued: AtomicUsize::new(0),
+        })
+    }
+
+    /// A waiter, holding the lock, about to wait on `cond`: tell the main thread.
+    fn announce(&self) {
+        self.queued.fetch_add(1, Relaxed);
+        self.arrivals.notify_one().unwrap();
+    }
+
+    /// Returns with the lock held once `n` waiters are queued on `cond`.
+    fn lock_when_queued(&self, n: usize) {
+        self.cond.acquire();
+        self.arrivals
+            .wait_for(|| self.queued.load(Relaxed) == n)
+            .unwrap();
+    }
+}
+
 /// Returns with the condition's lock held once `ready()` is true, polling (and letting the
-/// other threads run) in between.
+/// other threads run) in between. For the two-thread models, where polling is cheap.
 fn lock_when<L: ConditionLock>(cond: &Condition<L>, mut ready: impl FnMut() -> bool) {
     loop {
         cond.acquire();
@@ -109,21 +158,17 @@ fn notify_is_never_lost_by_a_predicate_waiter() {
 /// deadlock).
 #[test]
 fn notify_n_wakes_exactly_n() {
-    model(|| {
-        // (condition, waiters queued, notifies issued, waiters woken)
-        let shared = Arc::new((
-            Condition::with_lock(Lock::<Loom>::with_runtime()),
-            AtomicUsize::new(0),
-            AtomicUsize::new(0),
-            AtomicUsize::new(0),
-        ));
+    model3(|| {
+        // (stage, notifies issued, waiters woken)
+        let shared = Arc::new((Stage::new(), AtomicUsize::new(0), AtomicUsize::new(0)));
         let waiters: Vec<_> = (0..2)
             .map(|_| {
                 let shared = shared.clone();
                 thread::spawn(move || {
-                    let (cond, queued, notified, woken) = &*shared;
+                    let (stage, notified, woken) = &*shared;
+                    let cond = &stage.cond;
                     cond.acquire();
-                    queued.fetch_add(1, Relaxed);
+                    stage.announce();
                     cond.wait().unwrap();
                     let now_woken = woken.fetch_add(1, Relaxed) + 1;
                     assert!(
@@ -134,8 +179,9 @@ fn notify_n_wakes_exactly_n() {
                 })
             })
             .collect();
-        let (cond, queued, notified, _) = &*shared;
-        lock_when(cond, || queued.load(Relaxed) == 2);
+        let (stage, notified, _) = &*shared;
+        let cond = &stage.cond;
+        stage.lock_when_queued(2);
         for _ in 0..2 {
             notified.fetch_add(1, Relaxed);
             cond.notify(1).unwrap();
@@ -152,25 +198,21 @@ fn notify_n_wakes_exactly_n() {
 /// `notify_all` wakes every queued waiter (one left asleep is a deadlock).
 #[test]
 fn notify_all_wakes_every_waiter() {
-    model(|| {
-        let shared = Arc::new((
-            Condition::with_lock(Lock::<Loom>::with_runtime()),
-            AtomicUsize::new(0),
-        ));
+    model3(|| {
+        let stage = Stage::new();
         let waiters: Vec<_> = (0..2)
             .map(|_| {
-                let shared = shared.clone();
+                let stage = stage.clone();
                 thread::spawn(move || {
-                    let (cond, queued) = &*shared;
-                    cond.acquire();
-                    queued.fetch_add(1, Relaxed);
-                    cond.wait().unwrap();
-                    cond.release().unwrap();
+                    stage.cond.acquire();
+                    stage.announce();
+                    stage.cond.wait().unwrap();
+                    stage.cond.release().unwrap();
                 })
             })
             .collect();
-        let (cond, queued) = &*shared;
-        lock_when(cond, || queued.load(Relaxed) == 2);
+        let cond = &stage.cond;
+        stage.lock_when_queued(2);
         cond.notify_all().unwrap();
         cond.release().unwrap();
         for waiter in waiters {
@@ -230,36 +272,29 @@ fn wait_over_an_rlock_held_twice_restores_the_depth() {
 #[test]
 fn timed_waiter_racing_notify_loses_no_notification() {
     static W1_NOTIFIED: Seen = Seen::new();
-    model(|| {
-        // (condition, W1 queued, W2 queued)
-        let shared = Arc::new((
-            Condition::with_lock(Lock::<Loom>::with_runtime()),
-            AtomicBool::new(false),
-            AtomicBool::new(false),
-        ));
+    model3(|| {
+        let stage = Stage::new();
         let w1 = {
-            let shared = shared.clone();
+            let stage = stage.clone();
             thread::spawn(move || {
-                let (cond, w1_queued, _) = &*shared;
-                cond.acquire();
-                w1_queued.store(true, Relaxed);
-                let notified = cond.wait_timeout(Duration::from_secs(1)).unwrap();
-                cond.release().unwrap();
+                stage.cond.acquire();
+                stage.announce();
+                let notified = stage.cond.wait_timeout(Duration::from_secs(1)).unwrap();
+                stage.cond.release().unwrap();
                 notified
             })
         };
         let w2 = {
-            let shared = shared.clone();
+            let stage = stage.clone();
             thread::spawn(move || {
-                let (cond, _, w2_queued) = &*shared;
-                cond.acquire();
-                w2_queued.store(true, Relaxed);
-                cond.wait().unwrap();
-                cond.release().unwrap();
+                stage.cond.acquire();
+                stage.announce();
+                stage.cond.wait().unwrap();
+                stage.cond.release().unwrap();
             })
         };
-        let (cond, w1_queued, w2_queued) = &*shared;
-        lock_when(cond, || w1_queued.load(Relaxed) && w2_queued.load(Relaxed));
+        let cond = &stage.cond;
+        stage.lock_when_queued(2);
         cond.notify_one().unwrap();
         cond.release().unwrap();
         let w1_notified = w1.join().unwrap();

@@ -30,7 +30,10 @@ mod common;
 
 use common::model;
 use loom::cell::UnsafeCell;
-use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{
+    AtomicBool, AtomicUsize,
+    Ordering::{Relaxed, SeqCst},
+};
 use loom::sync::Arc;
 use loom::thread;
 use syncsmith::runtime::{ExitHook, Loom, Runtime};
@@ -52,19 +55,19 @@ fn spawn<T: 'static>(f: impl FnOnce() -> T + 'static) -> Exiting<T> {
     let flag = exited.clone();
     let handle = thread::spawn(move || {
         /// Raises the flag (and drops the hook's `Arc` on it).
-        unsafe fn raise(data: [*const (); 2]) {
+        unsafe fn raise(data: [*const (); 3]) {
             // SAFETY: `data[0]` came from `Arc::into_raw` below; the hook runs once.
             let flag = unsafe { Arc::from_raw(data[0] as *const AtomicBool) };
             flag.store(true, SeqCst);
         }
-        unsafe fn never_stale(_: [*const (); 2]) -> bool {
+        unsafe fn never_stale(_: [*const (); 3]) -> bool {
             false
         }
         // SAFETY: `raise` gets the `Arc` it expects and runs once; `never_stale` reads
         // nothing.
         let hook = unsafe {
             ExitHook::new(
-                [Arc::into_raw(flag) as *const (), std::ptr::null()],
+                [Arc::into_raw(flag) as *const (), std::ptr::null(), std::ptr::null()],
                 raise,
                 never_stale,
             )
@@ -123,15 +126,21 @@ impl Drop for Tracked {
         // SAFETY: the value is being dropped, so nobody else reads or writes it.
         let note = self.note.with(|note| unsafe { *note });
         assert!(note == 0 || note == self.id, "a foreign note {note} in value {}", self.id);
-        self.drops.fetch_add(1, SeqCst);
+        // Relaxed: a stronger ordering would synchronise the threads that drop values with
+        // each other, and hide an ordering missing in `ThreadLocal`. The models read the
+        // count after joining.
+        self.drops.fetch_add(1, Relaxed);
     }
 }
 
-/// Two threads each make their own value and never see another's (and the main thread,
-/// which made none, sees none).
+/// Two threads each make their own value and never see another's. The main thread takes
+/// index 0 first (in another `ThreadLocal`), so the two get indices 1 and 2, which share a
+/// bucket: they race to allocate it, and to allocate the `Shared` block.
 #[test]
 fn each_thread_sees_only_its_own_value() {
     model(|| {
+        let elsewhere = Local::<usize>::with_runtime();
+        elsewhere.get_or(|| 0);
         let local = Arc::new(Local::<usize>::with_runtime());
         let threads: Vec<_> = (1..=2)
             .map(|id| {
@@ -146,7 +155,8 @@ fn each_thread_sees_only_its_own_value() {
         for thread in threads {
             thread.join();
         }
-        assert!(local.get().is_none(), "the main thread made no value");
+        assert!(local.get().is_none(), "the main thread made no value here");
+        assert_eq!(local.capacity(), 2, "indices 1 and 2 share the second bucket");
     });
 }
 
@@ -212,7 +222,10 @@ fn a_kept_value_outlives_its_thread() {
             .join();
         }
         assert_eq!(drops.load(SeqCst), 0, "a value with a live LocalRef outlives its thread");
-        drop(local);
+        let local = Arc::try_unwrap(local).ok().expect("the only reference");
+        let values: Vec<Tracked> = local.into_iter().collect();
+        assert_eq!(values.len(), 1, "into_iter takes the kept value");
+        drop(values);
         assert_eq!(drops.load(SeqCst), 1);
     });
 }
@@ -333,5 +346,74 @@ fn for_each_mut_racing_a_thread_exit() {
         local.lock().unwrap().for_each_mut(|value| value.touch());
         thread.join();
         assert_eq!(drops.load(SeqCst), 1, "the value must be dropped exactly once");
+    });
+}
+
+/// A value made while `for_each` runs, in a bucket made meanwhile: `for_each` finds the
+/// bucket initialised, or not at all. (The main thread yields first, so that loom runs the
+/// owner's bucket allocation before `for_each` looks: see the module docs.)
+#[test]
+fn for_each_finds_a_new_bucket_initialised() {
+    model(|| {
+        let local = Arc::new(Local::<usize>::with_runtime());
+        let thread = {
+            let local = local.clone();
+            spawn(move || {
+                local.get_or(|| 7);
+            })
+        };
+        thread::yield_now();
+        let mut seen = Vec::new();
+        local.for_each(|value| seen.push(*value));
+        assert!(seen.is_empty() || seen == [7], "for_each saw {seen:?}");
+        thread.join();
+    });
+}
+
+/// An index is reused only after everything its thread owned is gone. The first thread
+/// owns a value in `visited` and one in `other`. It exits while the main thread visits its
+/// `visited` value: it leaves that value to the visitor (DOOMED), drops its `other` value,
+/// and lets go of its own hold on the index. The visitor then drops the DOOMED value and,
+/// if it holds the last hold, gives the index back; a second thread, started after the
+/// visit, takes that index and makes its own value in the first thread's `other` slot. Only
+/// the holds on the index (and the pool's lock) order the first thread's drop there before
+/// the second thread's write. (The visitor yields inside `f`, so loom needs no preemption
+/// to run the whole exit meanwhile.)
+#[test]
+fn an_index_is_reused_only_after_all_its_values_are_gone() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let made = Arc::new(AtomicBool::new(false));
+        let visited = Arc::new(Local::<Tracked>::with_runtime());
+        let other = Arc::new(Local::<Tracked>::with_runtime());
+        let first = {
+            let (visited, other) = (visited.clone(), other.clone());
+            let (drops, made) = (drops.clone(), made.clone());
+            spawn(move || {
+                // In this order, so that the exit hooks (newest first) leave the visited
+                // value to the visitor *before* dropping the other one: the Release of the
+                // DOOMED exchange does not cover that drop.
+                other.get_or(|| Tracked::new(11, &drops)).touch();
+                visited.get_or(|| Tracked::new(1, &drops)).touch();
+                made.store(true, SeqCst);
+            })
+        };
+        while !made.load(SeqCst) {
+            thread::yield_now();
+        }
+        visited.for_each(|value| {
+            assert_eq!(value.id, 1);
+            thread::yield_now();
+        });
+        let second = {
+            let (other, drops) = (other.clone(), drops.clone());
+            spawn(move || {
+                // Index 0 if the first thread's holds are all gone, else index 1.
+                other.get_or(|| Tracked::new(12, &drops)).touch();
+            })
+        };
+        first.join();
+        second.join();
+        assert_eq!(drops.load(SeqCst), 3, "each value dropped exactly once");
     });
 }

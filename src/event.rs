@@ -117,7 +117,14 @@ impl<R: Runtime> Event<R> {
     /// The fast path: the flag is up, return at once.
     #[inline]
     fn wait_within(&self, limit: WaitLimit<R>) -> bool {
-        self.is_set() || self.wait_slow(limit)
+        if self.is_set() {
+            return true;
+        }
+        match limit {
+            // Only looking: the flag was down just now.
+            WaitLimit::TryOnce => false,
+            WaitLimit::Forever | WaitLimit::Until(_) => self.wait_slow(limit),
+        }
     }
 
     /// CPython's `wait`: under the lock, return if the flag is up, else wait once. Only
@@ -136,9 +143,11 @@ impl<R: Runtime> Event<R> {
     // ANCHOR_END: wait
 }
 
-impl<R: Runtime> Default for Event<R> {
+impl Default for Event {
+    /// Not set, as `threading.Event()`. (On the `Std` runtime only, so that
+    /// `Event::default()` needs no type annotation.)
     fn default() -> Self {
-        Self::with_runtime()
+        Event::new()
     }
 }
 

@@ -193,6 +193,10 @@ impl<R: Runtime> Lock<R> {
             // few rounds before paying for a park.
             if state & PARKED_BIT == 0 && spins < R::SPIN_ROUNDS {
                 spin_round::<R>(spins);
+                // Loom cannot see this line (`Loom::SPIN_ROUNDS` is 0, so the spin branch
+                // never runs in a model). Without it a waiter spins forever and never parks;
+                // the real-thread test `acquire_timeout_on_a_held_lock_waits_at_least_the_timeout`
+                // then never returns.
                 spins += 1;
                 state = self.state.load(Relaxed);
                 continue;
@@ -334,6 +338,8 @@ impl<R: Runtime> Copy for WaitLimit<R> {}
 
 /// One round of busy-waiting: a few CPU spin hints at first, growing each round, then yields.
 fn spin_round<R: Runtime>(round: u32) {
+    // Tuning only: which rounds spin and which yield changes no state, so flipping this
+    // comparison is an equivalent mutant (and under loom both are yields anyway).
     if round < 3 {
         for _ in 0..(2u32 << round) {
             R::spin_hint();

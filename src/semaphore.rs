@@ -99,7 +99,15 @@ impl<R: Runtime> Semaphore<R> {
     /// Takes a permit within `limit`: the fast path, then CPython's loop.
     #[inline]
     fn acquire_within(&self, limit: WaitLimit<R>) -> bool {
-        self.take_permit() || self.acquire_slow(limit)
+        if self.take_permit() {
+            return true;
+        }
+        match limit {
+            // The fast path was the one try. Taking the lock would show nothing more: a
+            // release adds its permits in one atomic step, which the fast path just read.
+            WaitLimit::TryOnce => false,
+            WaitLimit::Forever | WaitLimit::Until(_) => self.acquire_slow(limit),
+        }
     }
 
     /// Takes a permit if one is free, without the lock.
@@ -197,8 +205,12 @@ impl<R: Runtime> Semaphore<R> {
 
     /// [`permit`](Self::permit) without waiting: `None` if no permit is free now.
     pub fn try_permit(&self) -> Option<SemaphorePermit<'_, R>> {
-        self.try_acquire()
-            .then_some(SemaphorePermit { semaphore: self })
+        // Not `then_some`: that would build (and drop, so release) a permit on failure.
+        if self.try_acquire() {
+            Some(SemaphorePermit { semaphore: self })
+        } else {
+            None
+        }
     }
 }
 
@@ -353,8 +365,11 @@ impl<R: Runtime> BoundedSemaphore<R> {
 
     /// [`permit`](Self::permit) without waiting: `None` if no permit is free now.
     pub fn try_permit(&self) -> Option<BoundedSemaphorePermit<'_, R>> {
-        self.try_acquire()
-            .then_some(BoundedSemaphorePermit { semaphore: self })
+        if self.try_acquire() {
+            Some(BoundedSemaphorePermit { semaphore: self })
+        } else {
+            None
+        }
     }
 }
 

@@ -51,17 +51,29 @@
 //!
 //! # Memory
 //!
-//! A `ThreadLocal` itself is [`BUCKETS`] + 1 words (520 bytes on 64-bit targets). For each
-//! thread index up to the largest in use it has a slot of three words plus the size of `T`
-//! (rounded up to `T`'s alignment), allocated in buckets: with indices below `n` in use, at
-//! most `2n - 1` slots. Indices are recycled, lowest first, so `n` is the largest number of
-//! threads that used any `ThreadLocal` at the same time, not the number that ever ran.
-//! Once a thread puts a value in it, the `ThreadLocal` also has a `Shared` block (five
-//! words) and the thread an exit hook (four words) until the thread exits or, after the
-//! `ThreadLocal` is dropped, until the thread prunes its stale hooks. Each thread that ever
-//! used one keeps a two-word index slot and a `ThreadRecord` (two words) while it lives.
+//! On a 64-bit target, with `w` = 8 bytes:
+//!
+//! - a `ThreadLocal` itself: 65 words (a pointer per bucket, and one to `Shared`), 520
+//!   bytes, and nothing allocated until a thread makes a value;
+//! - per slot: 3 words plus `T` (rounded up to `T`'s alignment). Slots come in buckets: if
+//!   the largest thread index that made a value here is below `n`, the table has at most
+//!   `2n - 1` slots. Indices are recycled, lowest first, so `n` is the largest number of
+//!   threads that used `ThreadLocal`s *at the same time*, not the number that ever ran;
+//! - once a thread registers a value: a `Shared` block of 5 words for the `ThreadLocal`,
+//!   and an exit hook of 5 words in that thread's list, kept until the thread exits (or,
+//!   after the `ThreadLocal` is dropped, until the thread prunes its stale hooks);
+//! - per thread that ever used one: a 4-word index slot and 5-word hook list in its
+//!   thread-locals, a 2-word `ThreadRecord` and a 5-word exit hook, all gone when it exits.
+//!
+//! So a `ThreadLocal<T>` used by `k` threads at once costs about
+//! `520 + (2k - 1) * (24 + size_of::<T>()) + 40 + 40 * k` bytes. A value `KEPT` past its
+//! thread's exit keeps its index (and so its slot) taken until the `ThreadLocal` drops it;
+//! a thread that first uses a `ThreadLocal` from a thread-local destructor after its exit
+//! hooks ran gets an index that is never reused.
 
-use crate::runtime::{AtomicInt, AtomicPointer, Cell, ExitHook, Runtime, Std};
+use crate::runtime::{
+    bucket_location, AtomicInt, AtomicPointer, Cell, ExitHook, Runtime, Std, ThreadIndexSlot,
+};
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
@@ -88,9 +100,15 @@ const VISITOR: usize = 1 << 4;
 const INITIALISING: usize = usize::MAX;
 // ANCHOR_END: state
 
+/// How many visitors a `state` word counts.
+#[inline]
+fn visitors(state: usize) -> usize {
+    state / VISITOR
+}
+
 /// How many buckets a table has: bucket `b` holds `2^b` slots, so together they cover every
 /// index the [`IndexPool`](crate::runtime::IndexPool) can hand out.
-pub const BUCKETS: usize = usize::BITS as usize;
+const BUCKETS: usize = usize::BITS as usize;
 
 /// The message of the panic when `init` re-enters `get_or*` on the same `ThreadLocal`.
 const REENTRANT_INIT: &str =
@@ -104,8 +122,9 @@ struct Entry<T, R: Runtime> {
     /// How many `LocalRef`s the owner holds (or `INITIALISING`). Only the thread that owns
     /// the slot touches it, so it needs no atomics: this is the whole cost of a `LocalRef`.
     borrows: R::Cell<usize>,
-    /// The owner's `ThreadRecord`, written when the value is made; read by whoever drops a
-    /// `KEPT` or `DOOMED` value, to release the hold it has on the thread's index.
+    /// The owner's `ThreadRecord`, written when the value is left behind (`KEPT` or
+    /// `DOOMED`) and published with that state; read by whoever then drops the value, to
+    /// release the hold the value has on its thread's index.
     record: R::Cell<*const ThreadRecord<R>>,
     value: R::Cell<MaybeUninit<T>>,
 }
@@ -139,13 +158,6 @@ impl<T, R: Runtime> Entry<T, R> {
             .with_mut(|value| unsafe { ptr::read((*value).as_ptr()) })
     }
 
-    /// The record whose hold a `KEPT` or `DOOMED` value has.
-    fn record(&self) -> *const ThreadRecord<R> {
-        // SAFETY: written by the owner before it published the value (Release), read by
-        // others only after an Acquire that saw it; a plain `Copy` read.
-        self.record.with(|record| unsafe { *record })
-    }
-
     /// The owner's `LocalRef` count. Only the thread that owns the slot calls this.
     #[inline]
     fn borrows(&self) -> usize {
@@ -159,6 +171,46 @@ impl<T, R: Runtime> Entry<T, R> {
         // SAFETY: as `borrows`.
         self.borrows.with_mut(|borrows| unsafe { *borrows = count });
     }
+
+    /// The value is being left behind by its owner (made `KEPT` or `DOOMED` by the state
+    /// change that follows, a Release): note whose index it holds, and take a hold on it.
+    /// A null `record` is a retired index, which needs no hold.
+    fn take_hold(&self, record: *const ThreadRecord<R>) {
+        // SAFETY: only the owner writes `record`, before the Release that publishes the
+        // state; the one who drops the value reads it after an Acquire that saw that state.
+        self.record.with_mut(|slot| unsafe { *slot = record });
+        if !record.is_null() {
+            // Relaxed: the thread's own hold keeps the count above zero, and the Release
+            // that publishes the new state orders this before any release of the new hold.
+            // SAFETY: the thread's own hold keeps its record alive.
+            unsafe { &(*record).holds }.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Whoever dropped a `KEPT` or `DOOMED` value gives up the hold it had (see
+    /// `take_hold`).
+    ///
+    /// # Safety
+    /// The caller took the value from a `KEPT` or `DOOMED` state with an Acquire.
+    unsafe fn drop_hold(&self) {
+        // SAFETY: published with the state our caller acquired.
+        let record = self.record.with(|record| unsafe { *record });
+        if !record.is_null() {
+            // SAFETY: the hold the value had is now ours to give up.
+            unsafe { release_hold(record) };
+        }
+    }
+}
+
+impl<T, R: Runtime> Drop for Entry<T, R> {
+    fn drop(&mut self) {
+        // Freeing a slot needs exclusive access to it. Under `Std` these do nothing; under
+        // loom they check that every thread that touched the slot's cells (an exit hook, a
+        // claimer) happened-before the free, which is what the reference count on `Shared`
+        // must guarantee.
+        self.borrows.with_mut(|_| ());
+        self.record.with_mut(|_| ());
+    }
 }
 
 /// What syncsmith knows about a thread index while it is handed out: the index, and how
@@ -170,8 +222,11 @@ struct ThreadRecord<R: Runtime> {
     /// One for the thread itself until its exit hooks are done, plus one for each value it
     /// left behind (`KEPT` or `DOOMED`) until that value is dropped.
     holds: R::AtomicUsize,
+    /// Under loom, a record never freed (a hold never given up) fails the model.
+    _leak_check: R::LeakCheck,
 }
 
+// ANCHOR: release_hold
 /// Drops one hold on `record`; the last gives the index back to the pool.
 ///
 /// # Safety
@@ -189,23 +244,24 @@ unsafe fn release_hold<R: Runtime>(record: *const ThreadRecord<R>) {
         R::with_index_pool(&record.pool, |pool| pool.give_back(record.index));
     }
 }
+// ANCHOR_END: release_hold
 
 /// The exit hook every thread registers first (so it runs last): the thread stops using
 /// its index, and gives up its own hold on it.
 ///
 /// # Safety
 /// `data[0]` is the thread's `ThreadRecord`, on which the thread has its hold.
-unsafe fn release_thread<R: Runtime>(data: [*const (); 2]) {
+unsafe fn release_thread<R: Runtime>(data: [*const (); 3]) {
     let record = data[0] as *const ThreadRecord<R>;
     // Anything that runs after this (a later thread-local destructor) gets no index and
-    // takes the late path in `current_thread`.
+    // takes the late path in `assign_index`.
     R::with_thread_index_slot(|slot| slot.set(None, ptr::null()));
     // SAFETY: the thread's own hold, given up exactly once (a hook runs once).
     unsafe { release_hold::<R>(record) };
 }
 
 /// `is_stale` for the thread's own hook: it only goes when the thread does.
-unsafe fn never_stale(_: [*const (); 2]) -> bool {
+unsafe fn never_stale(_: [*const (); 3]) -> bool {
     false
 }
 
@@ -216,10 +272,11 @@ struct CurrentThread<R: Runtime> {
     record: *const ThreadRecord<R>,
 }
 
-/// The calling thread's index, if it has one: the first step of the hot path.
+/// Where the calling thread's slot is (bucket, offset), if it has an index: the first step
+/// of the hot path.
 #[inline]
-fn thread_index<R: Runtime>() -> Option<usize> {
-    R::with_thread_index_slot(|slot| slot.index()).flatten()
+fn thread_location<R: Runtime>() -> Option<(usize, usize)> {
+    R::with_thread_index_slot(|slot| slot.location()).flatten()
 }
 
 /// The calling thread's index, assigning one if it has none.
@@ -238,19 +295,20 @@ fn current_thread<R: Runtime>() -> CurrentThread<R> {
 /// Takes the lowest free index from the pool and arranges for it to go back when the
 /// thread exits.
 #[cold]
-fn assign_index<R: Runtime>(slot: &crate::runtime::ThreadIndexSlot) -> CurrentThread<R> {
+fn assign_index<R: Runtime>(slot: &ThreadIndexSlot) -> CurrentThread<R> {
     let pool = R::index_pool();
     let index = R::with_index_pool(&pool, |pool| pool.take());
     let record = Box::into_raw(Box::new(ThreadRecord::<R> {
         index,
         pool,
         holds: <R::AtomicUsize as AtomicInt>::new(1),
+        _leak_check: R::leak_check(),
     }));
     // SAFETY: `release_thread` gets the record it expects and gives up the thread's hold
     // once; `never_stale` touches nothing.
     let hook = unsafe {
         ExitHook::new(
-            [record as *const (), ptr::null()],
+            [record as *const (), ptr::null(), ptr::null()],
             release_thread::<R>,
             never_stale,
         )
@@ -273,16 +331,6 @@ fn assign_index<R: Runtime>(slot: &crate::runtime::ThreadIndexSlot) -> CurrentTh
 }
 // ANCHOR_END: assign_index
 
-/// Which bucket, and where in it, the slot for `index` is. Bucket `b` holds the `2^b`
-/// indices `2^b - 1 ..= 2^(b+1) - 2`.
-#[inline]
-fn locate(index: usize) -> (usize, usize) {
-    // `index < usize::MAX - 1`, as the pool promises, so this does not overflow.
-    let position = index + 1;
-    let bucket = (usize::BITS - 1 - position.leading_zeros()) as usize;
-    (bucket, position - (1 << bucket))
-}
-
 /// The block shared by a `ThreadLocal` and the exit hooks registered for it: it outlives
 /// whichever of them goes last, and with it the buckets they all touch.
 struct Shared<T, R: Runtime> {
@@ -293,8 +341,11 @@ struct Shared<T, R: Runtime> {
     /// The buckets, handed over by the `ThreadLocal`'s drop (as `(bucket number,
     /// pointer)`), for the last reference to free.
     buckets: R::Cell<Vec<(usize, *mut Entry<T, R>)>>,
+    /// Under loom, a `Shared` never freed (a reference never given back) fails the model.
+    _leak_check: R::LeakCheck,
 }
 
+// ANCHOR: release_shared
 /// Drops one reference to `shared`; the last frees it and the buckets.
 ///
 /// # Safety
@@ -307,17 +358,32 @@ unsafe fn release_shared<T, R: Runtime>(shared: *const Shared<T, R>) {
     if unsafe { &(*shared).refs }.fetch_sub(1, AcqRel) == 1 {
         // SAFETY: that was the last reference.
         let shared = unsafe { Box::from_raw(shared as *mut Shared<T, R>) };
-        for (bucket, entries) in shared.buckets.into_inner() {
+        // SAFETY: we are the last user of the block.
+        let buckets = shared
+            .buckets
+            .with_mut(|buckets| core::mem::take(unsafe { &mut *buckets }));
+        for (bucket, entries) in buckets {
             // SAFETY: the `ThreadLocal` handed these over when it was dropped, emptied.
             unsafe { free_bucket(bucket, entries) };
         }
     }
 }
+// ANCHOR_END: release_shared
 
-/// Frees a bucket's memory. Its slots must hold no values.
+/// Frees a bucket's memory.
+///
+/// # Safety
+/// The bucket came from `allocate_bucket(bucket)`, its slots hold no values, and nobody
+/// else can reach it any more.
 unsafe fn free_bucket<T, R: Runtime>(bucket: usize, entries: *mut Entry<T, R>) {
     // SAFETY: allocated by `allocate_bucket` as a boxed slice of `1 << bucket` entries.
     drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(entries, 1 << bucket)) });
+}
+
+/// Allocates bucket `bucket`: `1 << bucket` empty slots.
+fn allocate_bucket<T, R: Runtime>(bucket: usize) -> *mut Entry<T, R> {
+    let entries: Box<[Entry<T, R>]> = (0..1usize << bucket).map(|_| Entry::new()).collect();
+    Box::into_raw(entries) as *mut Entry<T, R>
 }
 
 // ANCHOR: exit_slot
@@ -326,12 +392,13 @@ unsafe fn free_bucket<T, R: Runtime>(bucket: usize, entries: *mut Entry<T, R>) {
 /// is already empty).
 ///
 /// # Safety
-/// `data` is `[entry, shared]` as `register` made it: the slot of the calling thread, and
-/// the `Shared` block on which this hook holds a reference.
-unsafe fn exit_slot<T, R: Runtime>(data: [*const (); 2]) {
+/// `data` is `[entry, shared, record]` as `register` made it: the calling thread's slot,
+/// the `Shared` block on which this hook holds a reference, and the thread's record.
+unsafe fn exit_slot<T, R: Runtime>(data: [*const (); 3]) {
     // SAFETY: the hook's reference on `Shared` keeps the buckets, and so the entry, alive.
     let entry = unsafe { &*(data[0] as *const Entry<T, R>) };
     let shared = data[1] as *const Shared<T, R>;
+    let record = data[2] as *const ThreadRecord<R>;
     // Only this thread touches `borrows`. Non-zero: a `LocalRef` is leaked, or held by a
     // thread-local destructor that has not run yet.
     let borrowed = entry.borrows() != 0;
@@ -343,34 +410,33 @@ unsafe fn exit_slot<T, R: Runtime>(data: [*const (); 2]) {
             unregistered // no value (cleared, or never made): just forget the hook
         } else if borrowed {
             unregistered | KEPT // the ThreadLocal will drop it
-        } else if state >= VISITOR {
+        } else if visitors(state) != 0 {
             unregistered | DOOMED // the last visitor will drop it
         } else {
             0 // ours to drop, now
         };
-        let needs_hold = next & (KEPT | DOOMED) != 0;
-        if needs_hold && !holding {
-            // Before the exchange: once it lands, a visitor may drop the value and release
-            // the hold at once. Relaxed: the thread's own hold keeps the count above zero,
-            // and the exchange (Release) orders this before any release of the new hold.
-            // SAFETY: the thread's hold keeps its record alive.
-            unsafe { &(*entry.record()).holds }.fetch_add(1, Relaxed);
+        let leaving_behind = next & (KEPT | DOOMED) != 0;
+        if leaving_behind && !holding {
+            // Before the exchange: once it lands, a visitor may drop the value and give up
+            // the hold at once.
+            entry.take_hold(record);
             holding = true;
         }
         // AcqRel. Acquire: when we take the value (next == 0), every visitor's reads of it
         // (their leave is a Release) happen-before our drop. Release: when we leave the value
-        // to a visitor (DOOMED) or to the ThreadLocal (KEPT), our writes to it (through a
-        // `LocalRef`, via interior mutability) happen-before their drop.
+        // behind (DOOMED, KEPT), our writes to it (through a `LocalRef`, via interior
+        // mutability) and `take_hold`'s happen-before the drop by whoever takes it.
         match entry
             .state
             .compare_exchange_weak(state, next, AcqRel, Relaxed)
         {
             Ok(_) => {
-                if holding && !needs_hold {
-                    // A retry found the value gone (the ThreadLocal took it): undo the
-                    // hold. Relaxed: the thread's own hold keeps the count above zero.
-                    // SAFETY: as above.
-                    unsafe { &(*entry.record()).holds }.fetch_sub(1, Relaxed);
+                if holding && !leaving_behind {
+                    // An earlier attempt took a hold, and a retry found no value to leave
+                    // behind (the visitors left, or the ThreadLocal took it): give it up.
+                    // SAFETY: the hold `take_hold` took, given up once; the thread's own
+                    // hold keeps it from being the last.
+                    unsafe { release_hold(record) };
                 }
                 if next == 0 && state & PRESENT != 0 {
                     // SAFETY: our exchange took PRESENT away with no visitor in the slot;
@@ -387,14 +453,15 @@ unsafe fn exit_slot<T, R: Runtime>(data: [*const (); 2]) {
 }
 // ANCHOR_END: exit_slot
 
-/// `is_stale` for a slot's exit hook: its `ThreadLocal` has been dropped (so the slot is
-/// empty, and running the hook early only gives back the reference on `Shared`).
-unsafe fn slot_is_stale<T, R: Runtime>(data: [*const (); 2]) -> bool {
+/// `is_stale` for a slot's exit hook: its `ThreadLocal` has been dropped, so running the
+/// hook early only gives back its reference on `Shared`.
+unsafe fn slot_is_stale<T, R: Runtime>(data: [*const (); 3]) -> bool {
     let shared = data[1] as *const Shared<T, R>;
-    // Acquire: pairs with the Release in `ThreadLocal::drop`, so that its emptying of the
-    // slots happens-before we run the hook early.
+    // Relaxed: the flag only says that the hook may run early. What the hook then does is
+    // ordered on its own: it settles the slot with a compare-exchange (which reads the
+    // latest state, whatever this load saw) and gives back its reference with AcqRel.
     // SAFETY: the hook's reference keeps `shared` alive.
-    unsafe { &(*shared).dropped }.load(Acquire) != 0
+    unsafe { &(*shared).dropped }.load(Relaxed) != 0
 }
 
 /// Per-object thread-local storage: each thread sees its own value; a thread's value is
@@ -426,7 +493,7 @@ unsafe fn slot_is_stale<T, R: Runtime>(data: [*const (); 2]) -> bool {
 /// `T` must be `'static`: a value may be dropped when its thread exits, and a thread (a
 /// scoped one, say) can outlive any borrow the value could hold.
 ///
-/// The memory it takes is described in the [module docs](self) and in the book's chapter.
+/// What it costs in memory is in the [module docs](self#memory).
 #[doc(alias = "threading.local")]
 #[doc(alias = "local")]
 pub struct ThreadLocal<T, R: Runtime = Std> {
@@ -486,10 +553,9 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
         }
     }
 
-    /// The calling thread's slot, if its bucket exists.
+    /// The slot at `(bucket, offset)`, if its bucket exists.
     #[inline]
-    fn entry(&self, index: usize) -> Option<&Entry<T, R>> {
-        let (bucket, offset) = locate(index);
+    fn entry(&self, (bucket, offset): (usize, usize)) -> Option<&Entry<T, R>> {
         // Acquire: pairs with the Release that published the bucket, so its slots are seen
         // initialised.
         let entries = self.buckets[bucket].load(Acquire);
@@ -502,10 +568,10 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
 
     /// The slot for `index`, allocating its bucket if need be.
     fn entry_or_allocate(&self, index: usize) -> &Entry<T, R> {
-        if let Some(entry) = self.entry(index) {
+        let (bucket, offset) = bucket_location(index);
+        if let Some(entry) = self.entry((bucket, offset)) {
             return entry;
         }
-        let (bucket, offset) = locate(index);
         let entries = allocate_bucket::<T, R>(bucket);
         // AcqRel: Release publishes the initialised slots; on failure, Acquire (below) sees
         // the winner's.
@@ -536,6 +602,7 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
                 refs: <R::AtomicUsize as AtomicInt>::new(1),
                 dropped: <R::AtomicU8 as AtomicInt>::new(0),
                 buckets: <R::Cell<_> as Cell<_>>::new(Vec::new()),
+                _leak_check: R::leak_check(),
             }));
             // AcqRel: Release publishes the block; on failure, Acquire sees the winner's.
             shared = match self
@@ -554,6 +621,7 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
         unsafe { &*shared }
     }
 
+    // ANCHOR: claim
     /// Claims the value of a slot for a `&mut self` method (`clear`, `into_iter`, `drop`):
     /// returns the state it took the value from, or `None` if there was none. Only exit
     /// hooks can race us (no `&self` user exists), and the compare-exchange settles that
@@ -564,10 +632,11 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
             if state & PRESENT == 0 {
                 return None;
             }
-            debug_assert!(state < VISITOR, "a visitor while the ThreadLocal is borrowed mutably");
-            // Acquire: pairs with the exit hook's Release when it made the value `KEPT`, so
-            // the owner's writes to the value happen-before we drop or move it. The owner's
-            // REGISTERED bit is left as it was: its hook still has to run.
+            debug_assert_eq!(visitors(state), 0, "a visitor while borrowed mutably");
+            // Acquire: pairs with the exit hook's Release when it left the value behind
+            // (KEPT), so its `take_hold` and the owner's writes to the value happen-before
+            // we read the record and drop or move the value. The owner's REGISTERED bit is
+            // left as it was: its hook still has to run.
             match entry.state.compare_exchange_weak(
                 state,
                 state & REGISTERED,
@@ -579,25 +648,17 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
             }
         }
     }
+    // ANCHOR_END: claim
 
-    /// After a claimed value is gone: a `KEPT` value held its thread's index; let go.
-    /// `claimed` is the state `claim` took the value from.
-    fn release_kept(entry: &Entry<T, R>, claimed: usize) {
-        if claimed & KEPT != 0 {
-            let record = entry.record();
-            if !record.is_null() {
-                // SAFETY: a KEPT value with a record has a hold on it, which we now own.
-                unsafe { release_hold::<R>(record) };
-            }
-        }
-    }
-
-    /// Claims and drops the value of a slot, if it has one.
+    /// Claims the value of a slot and drops it, if it has one.
     fn drop_claimed(entry: &Entry<T, R>) {
         if let Some(claimed) = Self::claim(entry) {
             // SAFETY: we claimed it.
             unsafe { entry.drop_value() };
-            Self::release_kept(entry, claimed);
+            if claimed & KEPT != 0 {
+                // SAFETY: we took it from a KEPT state with an Acquire.
+                unsafe { entry.drop_hold() };
+            }
         }
     }
 
@@ -659,7 +720,7 @@ impl<T, R: Runtime> Drop for Leave<'_, T, R> {
         let last_of_doomed = loop {
             // The last visitor out of a DOOMED slot empties it in the same exchange, so a
             // visitor arriving later finds nothing to read and nothing to drop.
-            let last_of_doomed = state & DOOMED != 0 && state < 2 * VISITOR;
+            let last_of_doomed = state & DOOMED != 0 && visitors(state) == 1;
             let next = if last_of_doomed { 0 } else { state - VISITOR };
             // AcqRel. Release: our reads of the value happen-before whoever drops it.
             // Acquire: if we drop it, the owner's writes (its DOOMED exchange was a Release)
@@ -675,25 +736,19 @@ impl<T, R: Runtime> Drop for Leave<'_, T, R> {
         if last_of_doomed {
             // SAFETY: the owner is gone and left the value to the last visitor: us.
             unsafe { entry.drop_value() };
-            // SAFETY: a DOOMED value has a hold on its thread's record; it is ours now.
-            unsafe { release_hold::<R>(entry.record()) };
+            // SAFETY: we took it from a DOOMED state with an Acquire.
+            unsafe { entry.drop_hold() };
         }
     }
 }
 // ANCHOR_END: leave
-
-/// Allocates bucket `bucket`: `1 << bucket` empty slots.
-fn allocate_bucket<T, R: Runtime>(bucket: usize) -> *mut Entry<T, R> {
-    let entries: Box<[Entry<T, R>]> = (0..1usize << bucket).map(|_| Entry::new()).collect();
-    Box::into_raw(entries) as *mut Entry<T, R>
-}
 
 impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
     // ANCHOR: get
     /// The calling thread's value, if it has made one (`getattr(local, name, None)`).
     #[inline]
     pub fn get(&self) -> Option<LocalRef<'_, T, R>> {
-        let entry = self.entry(thread_index::<R>()?)?;
+        let entry = self.entry(thread_location::<R>()?)?;
         // Relaxed: only this thread makes values in this slot, and anything another thread
         // did to it (`clear`, the previous owner of the index) happened-before, through the
         // `&mut` borrow or the index pool.
@@ -767,26 +822,19 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
         core::mem::forget(reset);
         // SAFETY: our slot, with no value and no reader (not PRESENT: visitors skip it).
         entry.value.with_mut(|slot| unsafe { (*slot).write(value) });
-        // SAFETY: as for the value; published with it.
-        entry.record.with_mut(|record| unsafe { *record = thread.record });
         let mut publish = PRESENT;
         if state & REGISTERED == 0 {
             if self.register(entry, &thread) {
                 publish |= REGISTERED;
             } else {
                 // The thread is exiting and can no longer register a hook: the value stays
-                // until the ThreadLocal drops it, holding the index (if it will ever be
-                // given back) until then.
+                // until the ThreadLocal drops it, holding the index until then (if the index
+                // will ever be given back).
                 publish |= KEPT;
-                if !thread.record.is_null() {
-                    // Relaxed: the thread's own hold keeps the count above zero; the
-                    // Release below orders this before the hold's release.
-                    // SAFETY: the thread's hold keeps its record alive.
-                    unsafe { &(*thread.record).holds }.fetch_add(1, Relaxed);
-                }
+                entry.take_hold(thread.record);
             }
         }
-        // Release: the value (and `record`) happen-before any visitor's Acquire that sees
+        // Release: the value (and `take_hold`'s writes) happen-before any Acquire that sees
         // PRESENT. An RMW, not a store: visitors may be changing the count meanwhile.
         entry.state.fetch_or(publish, Release);
         entry.set_borrows(0);
@@ -802,28 +850,28 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
             return false; // a retired index: the thread is past its exit hooks
         }
         let shared = self.shared();
-        // Relaxed: we hold `&self`, so the ThreadLocal's own reference keeps the count above
-        // zero; the ordering that matters is on the release (`release_shared`).
-        shared.refs.fetch_add(1, Relaxed);
-        // SAFETY: `exit_slot::<T, R>` gets the thread's own slot and the `Shared` block it
-        // now holds a reference on; it gives the reference up once. `slot_is_stale` only
-        // reads `shared`.
+        // SAFETY: `exit_slot::<T, R>` gets the thread's own slot, the `Shared` block on which
+        // the hook holds a reference (taken below, when the hook is pushed), and the
+        // thread's record; it gives the reference up once. `slot_is_stale` only reads
+        // `shared`.
         let hook = unsafe {
             ExitHook::new(
                 [
                     entry as *const Entry<T, R> as *const (),
                     shared as *const Shared<T, R> as *const (),
+                    thread.record as *const (),
                 ],
                 exit_slot::<T, R>,
                 slot_is_stale::<T, R>,
             )
         };
-        if R::with_exit_hooks(|hooks| hooks.push(hook)).is_some() {
-            return true;
-        }
-        // Relaxed: as for the increment.
-        shared.refs.fetch_sub(1, Relaxed);
-        false
+        R::with_exit_hooks(|hooks| {
+            // The hook's reference. Relaxed: we hold `&self`, so the ThreadLocal's own
+            // reference keeps the count above zero; the releases order the accesses.
+            shared.refs.fetch_add(1, Relaxed);
+            hooks.push(hook);
+        })
+        .is_some()
     }
 
     /// Calls `f` on the value of every live thread that has one (the values of threads that
@@ -885,8 +933,8 @@ impl<T, R: Runtime> Drop for ThreadLocal<T, R> {
         // moment: `claim` settles which of us does, with one compare-exchange.
         let mut buckets = Vec::new();
         for (bucket, pointer) in self.buckets.iter().enumerate() {
-            // Acquire: as in `entry` (`&mut self` orders it already; this keeps it plain).
-            let entries = pointer.load(Acquire);
+            // Relaxed: with `&mut self`, every bucket's publication happened-before.
+            let entries = pointer.load(Relaxed);
             if entries.is_null() {
                 continue;
             }
@@ -897,7 +945,8 @@ impl<T, R: Runtime> Drop for ThreadLocal<T, R> {
             }
             buckets.push((bucket, entries));
         }
-        let shared = self.shared.load(Acquire);
+        // Relaxed: as for the buckets.
+        let shared = self.shared.load(Relaxed);
         if shared.is_null() {
             // No exit hook was ever registered: nobody else can touch the buckets.
             for (bucket, entries) in buckets {
@@ -909,14 +958,14 @@ impl<T, R: Runtime> Drop for ThreadLocal<T, R> {
         // SAFETY: the ThreadLocal's reference keeps `shared` alive until released below.
         let shared_ref = unsafe { &*shared };
         // Exit hooks may still touch the slots (they find them empty): the buckets go to
-        // whoever lets go of `Shared` last. Only that one reads this cell, after the Acquire
-        // in `release_shared`.
+        // whoever lets go of `Shared` last, which reads this cell after the Acquire in
+        // `release_shared`.
+        // SAFETY: nobody else touches the cell until that last release.
         shared_ref
             .buckets
             .with_mut(|handed_over| unsafe { *handed_over = buckets });
-        // Release: pairs with `slot_is_stale`'s Acquire: a thread that prunes our hooks does
-        // so after the slots were emptied.
-        shared_ref.dropped.store(1, Release);
+        // Relaxed: see `slot_is_stale`.
+        shared_ref.dropped.store(1, Relaxed);
         // SAFETY: the ThreadLocal's own reference, given up once.
         unsafe { release_shared(shared) };
     }
@@ -1046,57 +1095,55 @@ impl<T: fmt::Display, R: Runtime> fmt::Display for LocalRef<'_, T, R> {
     }
 }
 
-/// Every value a [`ThreadLocal`] still holds, by value (see its `IntoIterator` impl).
-pub struct IntoIter<T, R: Runtime = Std> {
-    local: ThreadLocal<T, R>,
-    bucket: usize,
-    offset: usize,
+/// Every value a [`ThreadLocal`] held, by value (see its `IntoIterator` impl).
+pub struct IntoIter<T> {
+    values: std::vec::IntoIter<T>,
 }
 
 impl<T: Send, R: Runtime> IntoIterator for ThreadLocal<T, R> {
     type Item = T;
-    type IntoIter = IntoIter<T, R>;
+    type IntoIter = IntoIter<T>;
 
     /// Takes every value the table holds: live threads' values, and any kept past their
-    /// thread's exit. Threads still running simply find no value afterwards; a thread
-    /// exiting meanwhile either drops its value itself or leaves it to this iterator.
-    fn into_iter(self) -> IntoIter<T, R> {
+    /// thread's exit. A thread exiting meanwhile either drops its value itself or leaves it
+    /// to be taken here; threads still running simply find no value afterwards.
+    fn into_iter(self) -> IntoIter<T> {
+        let mut values = Vec::new();
+        for entry in self.entries() {
+            if let Some(claimed) = Self::claim(entry) {
+                // SAFETY: we claimed it; the slot no longer counts it.
+                values.push(unsafe { entry.take_value() });
+                if claimed & KEPT != 0 {
+                    // SAFETY: we took it from a KEPT state with an Acquire.
+                    unsafe { entry.drop_hold() };
+                }
+            }
+        }
+        // `self` is dropped here, with no values left to drop.
         IntoIter {
-            local: self,
-            bucket: 0,
-            offset: 0,
+            values: values.into_iter(),
         }
     }
 }
 
-impl<T: Send, R: Runtime> Iterator for IntoIter<T, R> {
+impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        while self.bucket < BUCKETS {
-            // Acquire: as in `ThreadLocal::entry`.
-            let entries = self.local.buckets[self.bucket].load(Acquire);
-            if entries.is_null() || self.offset == 1 << self.bucket {
-                self.bucket += 1;
-                self.offset = 0;
-                continue;
-            }
-            // SAFETY: a published bucket of `1 << bucket` slots; `offset` is inside it.
-            let entry = unsafe { &*entries.add(self.offset) };
-            self.offset += 1;
-            if let Some(claimed) = ThreadLocal::<T, R>::claim(entry) {
-                // SAFETY: we claimed it; the slot no longer counts it.
-                let value = unsafe { entry.take_value() };
-                ThreadLocal::<T, R>::release_kept(entry, claimed);
-                return Some(value);
-            }
-        }
-        None
+        self.values.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.values.size_hint()
     }
 }
 
-impl<T: Send, R: Runtime> fmt::Debug for IntoIter<T, R> {
+impl<T> ExactSizeIterator for IntoIter<T> {}
+
+impl<T> fmt::Debug for IntoIter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter").finish_non_exhaustive()
+        f.debug_struct("IntoIter")
+            .field("remaining", &self.values.len())
+            .finish()
     }
 }

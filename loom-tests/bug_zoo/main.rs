@@ -19,10 +19,16 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-// ---- entries, one per file (add yours at the end) ----
+// ---- entries, one per file (rustfmt keeps the `mod` lines sorted) ----
+mod barrier_without_generations;
+mod condition_forgets_rlock_depth;
+mod condition_releases_before_queueing;
 mod forgotten_recursion_count;
 mod forgotten_unpark;
-mod relaxed_slow_release;
 mod queue_get_if_not_while;
 mod queue_join_unlocked_check;
 mod queue_late_waiter_count;
+mod relaxed_slow_release;
+mod semaphore_if_not_while;
+mod thread_local_exit_frees_while_visited;
+mod thread_local_recycles_index_before_clearing;

@@ -246,6 +246,12 @@ impl Runtime for Loom {
     fn with_index_pool<U>(pool: &LoomIndexPool, f: impl FnOnce(&mut IndexPool) -> U) -> U {
         f(&mut pool.0.lock().unwrap())
     }
+
+    type LeakCheck = loom::alloc::Track<()>;
+
+    fn leak_check() -> loom::alloc::Track<()> {
+        loom::alloc::Track::new(())
+    }
 }
 
 /// `Loom`'s handle on the execution's index pool. Holders of an index keep one, so that

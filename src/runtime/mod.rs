@@ -23,7 +23,7 @@ pub use loom_runtime::LoomIndexPool;
 
 // Per-thread bookkeeping for `ThreadLocal`: a small recycled thread index and exit hooks.
 mod per_thread;
-pub use per_thread::{ExitHook, ExitHooks, IndexPool, ThreadIndexSlot};
+pub use per_thread::{bucket_location, ExitHook, ExitHooks, IndexPool, ThreadIndexSlot};
 pub use std_runtime::StdIndexPool;
 
 use core::fmt::Debug;
@@ -254,4 +254,13 @@ pub trait Runtime: 'static + Send + Sync + Sized + Debug {
     /// mutex, so an index given back by an exiting thread and taken by a new one is ordered
     /// (or not) as the model checker sees.
     fn with_index_pool<U>(pool: &Self::IndexPoolHandle, f: impl FnOnce(&mut IndexPool) -> U) -> U;
+
+    /// A marker to put in a heap block that must be freed exactly once (`Std`: zero-sized,
+    /// nothing; `Loom`: `loom::alloc::Track<()>`, so an execution that never frees the block
+    /// fails with "Allocation leaked"). loom does not see plain `Box`es; this lets a model
+    /// catch a forgotten reference-count decrement.
+    type LeakCheck: Send + Sync + Debug;
+
+    /// A new [`LeakCheck`](Runtime::LeakCheck) marker.
+    fn leak_check() -> Self::LeakCheck;
 }

@@ -23,18 +23,33 @@
 use core::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
-/// The calling thread's small index, as handed out by the runtime's [`IndexPool`], and a
-/// pointer to whatever record the primitive keeps for that index.
+/// The calling thread's small index, as handed out by the runtime's [`IndexPool`], where
+/// that index falls in a table of buckets (see [`bucket_location`]), and a pointer to
+/// whatever record the primitive keeps for that index.
 ///
 /// Thread indices are small and reused (the lowest free one is handed out first), unlike
 /// [`Runtime::thread_id`](super::Runtime::thread_id), which never repeats: a table indexed
-/// by them stays as small as the number of threads alive at once.
+/// by them stays as small as the number of threads alive at once. The location is worked
+/// out once, when the index is set, so that a lookup does no arithmetic.
 #[derive(Debug)]
 pub struct ThreadIndexSlot {
     /// The index plus one; 0 while the thread has none (so a const zero initialiser works).
     index_plus_one: Cell<usize>,
+    /// `bucket_location(index)`, valid while `index_plus_one` is not 0.
+    bucket: Cell<usize>,
+    offset: Cell<usize>,
     /// Opaque to the runtime: the owner of the index keeps its bookkeeping here.
     record: Cell<*const ()>,
+}
+
+/// Where `index` falls in a table split into buckets of 1, 2, 4, 8, ... slots: bucket `b`
+/// holds the `2^b` indices `2^b - 1 ..= 2^(b+1) - 2`. Returns `(bucket, offset in it)`.
+/// `index` must be below `usize::MAX`; [`IndexPool`] never hands out more.
+#[inline]
+pub fn bucket_location(index: usize) -> (usize, usize) {
+    let position = index + 1;
+    let bucket = (usize::BITS - 1 - position.leading_zeros()) as usize;
+    (bucket, position - (1 << bucket))
 }
 
 impl ThreadIndexSlot {
@@ -42,6 +57,8 @@ impl ThreadIndexSlot {
     pub const fn new() -> Self {
         ThreadIndexSlot {
             index_plus_one: Cell::new(0),
+            bucket: Cell::new(0),
+            offset: Cell::new(0),
             record: Cell::new(core::ptr::null()),
         }
     }
@@ -50,6 +67,16 @@ impl ThreadIndexSlot {
     #[inline]
     pub fn index(&self) -> Option<usize> {
         self.index_plus_one.get().checked_sub(1)
+    }
+
+    /// Where the thread's index falls in a table of buckets (`bucket_location(index)`), if
+    /// it has one: the hot path of `ThreadLocal::get`.
+    #[inline]
+    pub fn location(&self) -> Option<(usize, usize)> {
+        if self.index_plus_one.get() == 0 {
+            return None;
+        }
+        Some((self.bucket.get(), self.offset.get()))
     }
 
     /// The record stored with the index (null if none).
@@ -61,6 +88,9 @@ impl ThreadIndexSlot {
     /// Gives the thread `index` (or takes it away with `None`) and the record that goes
     /// with it. `index` must be below `usize::MAX`; [`IndexPool`] never hands out more.
     pub fn set(&self, index: Option<usize>, record: *const ()) {
+        let (bucket, offset) = index.map_or((0, 0), bucket_location);
+        self.bucket.set(bucket);
+        self.offset.set(offset);
         self.index_plus_one.set(index.map_or(0, |i| i + 1));
         self.record.set(record);
     }
@@ -73,15 +103,15 @@ impl Default for ThreadIndexSlot {
 }
 
 /// One thing to do when the calling thread exits: a hand-made closure (a function pointer
-/// and the two words it needs).
+/// and the three words it needs).
 ///
 /// Not a `Box<dyn FnOnce()>`: that would demand `'static` captures and an allocation per
 /// hook, and a hook is registered for every (thread, `ThreadLocal`) pair.
 #[derive(Debug)]
 pub struct ExitHook {
-    data: [*const (); 2],
-    on_exit: unsafe fn([*const (); 2]),
-    is_stale: unsafe fn([*const (); 2]) -> bool,
+    data: [*const (); 3],
+    on_exit: unsafe fn([*const (); 3]),
+    is_stale: unsafe fn([*const (); 3]) -> bool,
 }
 
 impl ExitHook {
@@ -95,9 +125,9 @@ impl ExitHook {
     /// at any time until `on_exit` has run (so `data` must stay valid that long), and
     /// `on_exit` must not panic when called from a stale check.
     pub unsafe fn new(
-        data: [*const (); 2],
-        on_exit: unsafe fn([*const (); 2]),
-        is_stale: unsafe fn([*const (); 2]) -> bool,
+        data: [*const (); 3],
+        on_exit: unsafe fn([*const (); 3]),
+        is_stale: unsafe fn([*const (); 3]) -> bool,
     ) -> Self {
         ExitHook {
             data,

@@ -278,6 +278,11 @@ impl Runtime for Std {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut pool)
     }
+
+    type LeakCheck = ();
+
+    #[inline]
+    fn leak_check() {}
 }
 
 /// The thread indices of real threads: one pool for the process.
