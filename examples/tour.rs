@@ -16,14 +16,22 @@
 //! deterministic enough to read.
 
 // ---- stops: one `mod` line per example file (rustfmt keeps them sorted) ----
+#[path = "barrier_runners.rs"]
+mod barrier_runners;
+#[path = "condition_conversation.rs"]
+mod condition_conversation;
 #[path = "connection_cache.rs"]
 mod connection_cache;
+#[path = "crawler.rs"]
+mod crawler;
 #[path = "lost_update.rs"]
 mod lost_update;
 #[path = "priority_scheduler.rs"]
 mod priority_scheduler;
 #[path = "producer_consumer.rs"]
 mod producer_consumer;
+#[path = "start_event.rs"]
+mod start_event;
 #[path = "student.rs"]
 mod student;
 #[path = "worker_pool.rs"]
@@ -33,6 +41,16 @@ mod worker_pool;
 const STOPS: &[(&str, fn())] = &[
     ("Lost updates, and the Lock", lost_update::main),
     (
+        "A conversation: two threads taking turns on a Condition",
+        condition_conversation::main,
+    ),
+    (
+        "A crawler: 20 fetches, 3 at once, with a Semaphore",
+        crawler::main,
+    ),
+    ("Workers waiting for a start Event", start_event::main),
+    ("A race of runners: two Barriers", barrier_runners::main),
+    (
         "Producer and consumers: Queue, task_done and join",
         producer_consumer::main,
     ),
@@ -41,7 +59,10 @@ const STOPS: &[(&str, fn())] = &[
         "A job scheduler on a PriorityQueue",
         priority_scheduler::main,
     ),
-    ("Each thread handles its own student: ThreadLocal", student::main),
+    (
+        "Each thread handles its own student: ThreadLocal",
+        student::main,
+    ),
     ("A per-thread connection cache", connection_cache::main),
     // ---- add your stop above this line ----
 ];

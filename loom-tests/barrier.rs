@@ -103,6 +103,13 @@ fn abort_breaks_the_barrier_until_reset() {
         barrier.reset();
         assert!(!barrier.broken());
         assert_eq!(barrier.n_waiting(), 0);
+        // Mended: a full round works again.
+        let partner = {
+            let barrier = barrier.clone();
+            thread::spawn(move || barrier.wait())
+        };
+        let mine = barrier.wait().unwrap();
+        assert_eq!(mine + partner.join().unwrap().unwrap(), 1);
     });
 }
 

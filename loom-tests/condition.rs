@@ -269,6 +269,7 @@ fn wait_over_an_rlock_held_twice_restores_the_depth() {
 /// semantics (a waiter that times out reports `false` even if a notifier had already
 /// picked it) W1 would say `false` after swallowing the notify, nobody would wake W2, and
 /// loom would report a deadlock.
+// ANCHOR: timeout_race
 #[test]
 fn timed_waiter_racing_notify_loses_no_notification() {
     static W1_NOTIFIED: Seen = Seen::new();
@@ -311,6 +312,7 @@ fn timed_waiter_racing_notify_loses_no_notification() {
         "loom should explore W1 being notified and W1 timing out"
     );
 }
+// ANCHOR_END: timeout_race
 
 /// A timed wait racing a notify, one waiter: whatever the outcome, the waiter is not left
 /// in the queue (a later `notify_all` finds nobody, and a second timed wait works), and a

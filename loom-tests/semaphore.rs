@@ -208,3 +208,23 @@ fn bounded_over_release_is_refused_and_changes_nothing() {
     });
     assert!(MAIN_REFUSED.both(), "loom should explore both orders");
 }
+
+/// Releasing zero permits is refused (Python's "n must be one or more") before anything
+/// changes, for both kinds; the semaphores still work afterwards.
+#[test]
+fn releasing_zero_permits_is_refused_and_changes_nothing() {
+    model(|| {
+        let sem = Semaphore::<Loom>::with_runtime(0);
+        let bounded = BoundedSemaphore::<Loom>::with_runtime(1);
+        bounded.acquire();
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sem.release_n(0)));
+        assert!(refused.is_err());
+        let refused =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bounded.release_n(0)));
+        assert!(refused.is_err());
+        assert_eq!((sem.value(), bounded.value()), (0, 0));
+        sem.release();
+        bounded.release().unwrap();
+        assert_eq!((sem.value(), bounded.value()), (1, 1));
+    });
+}

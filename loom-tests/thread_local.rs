@@ -67,7 +67,11 @@ fn spawn<T: 'static>(f: impl FnOnce() -> T + 'static) -> Exiting<T> {
         // nothing.
         let hook = unsafe {
             ExitHook::new(
-                [Arc::into_raw(flag) as *const (), std::ptr::null(), std::ptr::null()],
+                [
+                    Arc::into_raw(flag) as *const (),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                ],
                 raise,
                 never_stale,
             )
@@ -125,7 +129,11 @@ impl Drop for Tracked {
     fn drop(&mut self) {
         // SAFETY: the value is being dropped, so nobody else reads or writes it.
         let note = self.note.with(|note| unsafe { *note });
-        assert!(note == 0 || note == self.id, "a foreign note {note} in value {}", self.id);
+        assert!(
+            note == 0 || note == self.id,
+            "a foreign note {note} in value {}",
+            self.id
+        );
         // Relaxed: a stronger ordering would synchronise the threads that drop values with
         // each other, and hide an ordering missing in `ThreadLocal`. The models read the
         // count after joining.
@@ -156,7 +164,11 @@ fn each_thread_sees_only_its_own_value() {
             thread.join();
         }
         assert!(local.get().is_none(), "the main thread made no value here");
-        assert_eq!(local.capacity(), 2, "indices 1 and 2 share the second bucket");
+        assert_eq!(
+            local.capacity(),
+            2,
+            "indices 1 and 2 share the second bucket"
+        );
     });
 }
 
@@ -179,7 +191,11 @@ fn exit_racing_the_drop_drops_the_value_once() {
         };
         drop(local);
         thread.join();
-        assert_eq!(drops.load(SeqCst), 1, "the value must be dropped exactly once");
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "the value must be dropped exactly once"
+        );
     });
 }
 
@@ -201,7 +217,11 @@ fn a_leaked_local_ref_leaves_the_value_to_the_drop() {
         };
         drop(local);
         thread.join();
-        assert_eq!(drops.load(SeqCst), 1, "the value must be dropped exactly once");
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "the value must be dropped exactly once"
+        );
     });
 }
 
@@ -221,7 +241,11 @@ fn a_kept_value_outlives_its_thread() {
             })
             .join();
         }
-        assert_eq!(drops.load(SeqCst), 0, "a value with a live LocalRef outlives its thread");
+        assert_eq!(
+            drops.load(SeqCst),
+            0,
+            "a value with a live LocalRef outlives its thread"
+        );
         let local = Arc::try_unwrap(local).ok().expect("the only reference");
         let values: Vec<Tracked> = local.into_iter().collect();
         assert_eq!(values.len(), 1, "into_iter takes the kept value");
@@ -241,7 +265,10 @@ fn an_index_is_recycled_only_after_its_slot_is_empty() {
         let start = |id: usize| {
             let (local, drops) = (local.clone(), drops.clone());
             spawn(move || {
-                assert!(local.get().is_none(), "thread {id} saw a value it did not make");
+                assert!(
+                    local.get().is_none(),
+                    "thread {id} saw a value it did not make"
+                );
                 let value = local.get_or(|| Tracked::new(id, &drops));
                 assert_eq!(value.id, id);
                 value.touch();
@@ -263,7 +290,10 @@ fn a_later_thread_reuses_the_index_of_one_that_exited() {
         for id in 1..=2 {
             let thread_local = local.clone();
             spawn(move || {
-                assert!(thread_local.get().is_none(), "thread {id} saw a value it did not make");
+                assert!(
+                    thread_local.get().is_none(),
+                    "thread {id} saw a value it did not make"
+                );
                 thread_local.get_or(|| id);
             })
             .join();
@@ -320,7 +350,11 @@ fn for_each_racing_a_thread_exit() {
         });
         assert!(seen <= 1);
         thread.join();
-        assert_eq!(drops.load(SeqCst), 1, "the value must be dropped exactly once");
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "the value must be dropped exactly once"
+        );
     });
 }
 
@@ -336,7 +370,11 @@ fn for_each_mut_racing_a_thread_exit() {
             spawn(move || {
                 // Make the value while holding the mutex (a `LocalRef` borrows the table),
                 // then exit without it.
-                local.lock().unwrap().get_or(|| Tracked::new(1, &drops)).touch();
+                local
+                    .lock()
+                    .unwrap()
+                    .get_or(|| Tracked::new(1, &drops))
+                    .touch();
                 made.store(true, SeqCst);
             })
         };
@@ -345,7 +383,11 @@ fn for_each_mut_racing_a_thread_exit() {
         }
         local.lock().unwrap().for_each_mut(|value| value.touch());
         thread.join();
-        assert_eq!(drops.load(SeqCst), 1, "the value must be dropped exactly once");
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "the value must be dropped exactly once"
+        );
     });
 }
 

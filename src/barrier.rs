@@ -144,6 +144,8 @@ impl<R: Runtime> Barrier<R> {
     }
 
     // ANCHOR: wait
+    /// `wait` within `limit`: arrive, then either complete the round (the last arrival)
+    /// or wait for it to complete.
     fn wait_within(&self, limit: WaitLimit<R>) -> Result<usize, BrokenBarrier> {
         let held = self.cond.lock();
         // A reset is still sending the cancelled round's threads away. They have been

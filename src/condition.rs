@@ -152,6 +152,7 @@ macro_rules! forward_condition_lock {
 }
 forward_condition_lock!(&L, Arc<L>, Box<L>);
 
+// ANCHOR: waiter_queue
 /// The waiter FIFO of a condition: per-waiter locks, oldest first, behind a small lock of
 /// its own. [`Condition`] is a lock plus one of these; the queue module shares one lock
 /// among three of them, as CPython's `queue.Queue` shares one lock among three conditions.
@@ -164,6 +165,7 @@ pub(crate) struct WaiterQueue<R: Runtime> {
     /// held.
     queued: R::AtomicUsize,
 }
+// ANCHOR_END: waiter_queue
 
 // SAFETY: `waiters` is only touched while `guard` is held (see `with_waiters`), which makes
 // every access exclusive; the `Arc<Lock<R>>` it holds are `Send + Sync`.
@@ -193,9 +195,9 @@ impl<R: Runtime> WaiterQueue<R> {
     /// Runs `f` on the FIFO with its guard held, and keeps `queued` equal to its length.
     fn with_waiters<T>(&self, f: impl FnOnce(&mut VecDeque<Arc<Lock<R>>>) -> T) -> T {
         self.guard.acquire();
-        // SAFETY: `guard` is held, so no other thread is inside `with_waiters`; the
-        // reference does not outlive the closure.
         let result = self.waiters.with_mut(|waiters| {
+            // SAFETY: `guard` is held, so no other thread is inside `with_waiters`; the
+            // reference does not outlive the closure.
             let waiters = unsafe { &mut *waiters };
             let result = f(waiters);
             // Relaxed: `guard` orders this store with every other one; for the read in
@@ -494,9 +496,11 @@ impl<L: ConditionLock> Condition<L> {
     // ANCHOR_END: wait_for
 }
 
-impl<R: Runtime> Default for Condition<RLock<R>> {
+impl Default for Condition {
+    /// Over a new `RLock`, as `threading.Condition()`. (On the `Std` runtime only, so that
+    /// `Condition::default()` needs no type annotation; other runtimes use `with_lock`.)
     fn default() -> Self {
-        Condition::with_lock(RLock::with_runtime())
+        Condition::new()
     }
 }
 

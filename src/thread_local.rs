@@ -331,6 +331,9 @@ fn assign_index<R: Runtime>(slot: &ThreadIndexSlot) -> CurrentThread<R> {
 }
 // ANCHOR_END: assign_index
 
+/// A bucket handed over by a dropped `ThreadLocal`: its number, and its slots.
+type HandedOverBucket<T, R> = (usize, *mut Entry<T, R>);
+
 /// The block shared by a `ThreadLocal` and the exit hooks registered for it: it outlives
 /// whichever of them goes last, and with it the buckets they all touch.
 struct Shared<T, R: Runtime> {
@@ -340,7 +343,7 @@ struct Shared<T, R: Runtime> {
     dropped: R::AtomicU8,
     /// The buckets, handed over by the `ThreadLocal`'s drop (as `(bucket number,
     /// pointer)`), for the last reference to free.
-    buckets: R::Cell<Vec<(usize, *mut Entry<T, R>)>>,
+    buckets: R::Cell<Vec<HandedOverBucket<T, R>>>,
     /// Under loom, a `Shared` never freed (a reference never given back) fails the model.
     _leak_check: R::LeakCheck,
 }
@@ -493,7 +496,16 @@ unsafe fn slot_is_stale<T, R: Runtime>(data: [*const (); 3]) -> bool {
 /// `T` must be `'static`: a value may be dropped when its thread exits, and a thread (a
 /// scoped one, say) can outlive any borrow the value could hold.
 ///
-/// What it costs in memory is in the [module docs](self#memory).
+/// # Memory
+///
+/// On 64-bit targets: the `ThreadLocal` itself is 520 bytes and allocates nothing until a
+/// thread makes a value. Each value lives in a slot of 24 bytes plus `T`; slots come in
+/// buckets of 1, 2, 4, ... indexed by a thread index that is recycled lowest-first, so
+/// with `k` threads using thread-locals at once the table has at most `2k - 1` slots,
+/// however many threads have come and gone. Each thread that made a value also costs about
+/// 40 bytes of bookkeeping (an exit hook) until it exits, and the `ThreadLocal` one
+/// 40-byte shared block. In all: about `520 + (2k - 1) * (24 + size_of::<T>()) + 40k + 40`
+/// bytes. (The book's `ThreadLocal` chapter itemises it.)
 #[doc(alias = "threading.local")]
 #[doc(alias = "local")]
 pub struct ThreadLocal<T, R: Runtime = Std> {
@@ -520,7 +532,12 @@ static_assertions::assert_not_impl_any!(ThreadLocal<std::rc::Rc<u8>>: Send, Sync
 static_assertions::assert_not_impl_any!(LocalRef<'static, u8>: Send);
 static_assertions::assert_impl_all!(LocalRef<'static, u8>: Sync);
 static_assertions::assert_not_impl_any!(LocalRef<'static, core::cell::Cell<u8>>: Send, Sync);
+// The memory the docs promise: a 65-word table, 3 words per slot plus `T`, a 5-word
+// `Shared` block, a 2-word `ThreadRecord`.
 static_assertions::assert_eq_size!(ThreadLocal<u8>, [usize; BUCKETS + 1]);
+static_assertions::assert_eq_size!(Entry<u64, Std>, [usize; 4]);
+static_assertions::assert_eq_size!(Shared<u64, Std>, [usize; 5]);
+static_assertions::assert_eq_size!(ThreadRecord<Std>, [usize; 2]);
 
 impl<T> ThreadLocal<T> {
     /// A null bucket pointer, to fill the array in a `const fn`.
@@ -556,9 +573,13 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
     /// The slot at `(bucket, offset)`, if its bucket exists.
     #[inline]
     fn entry(&self, (bucket, offset): (usize, usize)) -> Option<&Entry<T, R>> {
+        debug_assert!(bucket < BUCKETS);
+        // SAFETY: `bucket_location` returns a bucket below `usize::BITS` (= BUCKETS); this
+        // saves a bounds check on the hot path.
+        let pointer = unsafe { self.buckets.get_unchecked(bucket) };
         // Acquire: pairs with the Release that published the bucket, so its slots are seen
         // initialised.
-        let entries = self.buckets[bucket].load(Acquire);
+        let entries = pointer.load(Acquire);
         if entries.is_null() {
             return None;
         }
@@ -637,12 +658,10 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
             // (KEPT), so its `take_hold` and the owner's writes to the value happen-before
             // we read the record and drop or move the value. The owner's REGISTERED bit is
             // left as it was: its hook still has to run.
-            match entry.state.compare_exchange_weak(
-                state,
-                state & REGISTERED,
-                Acquire,
-                Relaxed,
-            ) {
+            match entry
+                .state
+                .compare_exchange_weak(state, state & REGISTERED, Acquire, Relaxed)
+            {
                 Ok(_) => return Some(state),
                 Err(now) => state = now,
             }
@@ -664,17 +683,20 @@ impl<T, R: Runtime> ThreadLocal<T, R> {
 
     /// Every allocated slot, bucket by bucket.
     fn entries(&self) -> impl Iterator<Item = &Entry<T, R>> + '_ {
-        self.buckets.iter().enumerate().flat_map(|(bucket, pointer)| {
-            // Acquire: as in `entry`.
-            let entries = pointer.load(Acquire);
-            let slots: &[Entry<T, R>] = if entries.is_null() {
-                &[]
-            } else {
-                // SAFETY: a published bucket of `1 << bucket` slots, alive with `self`.
-                unsafe { core::slice::from_raw_parts(entries, 1 << bucket) }
-            };
-            slots.iter()
-        })
+        self.buckets
+            .iter()
+            .enumerate()
+            .flat_map(|(bucket, pointer)| {
+                // Acquire: as in `entry`.
+                let entries = pointer.load(Acquire);
+                let slots: &[Entry<T, R>] = if entries.is_null() {
+                    &[]
+                } else {
+                    // SAFETY: a published bucket of `1 << bucket` slots, alive with `self`.
+                    unsafe { core::slice::from_raw_parts(entries, 1 << bucket) }
+                };
+                slots.iter()
+            })
     }
 
     /// How many slots the table has allocated (one per thread index it can hold without
@@ -748,6 +770,14 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
     /// The calling thread's value, if it has made one (`getattr(local, name, None)`).
     #[inline]
     pub fn get(&self) -> Option<LocalRef<'_, T, R>> {
+        let entry = self.own_entry_with_value()?;
+        // SAFETY: the slot is the calling thread's, and holds a value.
+        Some(unsafe { LocalRef::new(entry) })
+    }
+
+    /// The calling thread's slot, if it holds a value: the hot path of every `get*`.
+    #[inline]
+    fn own_entry_with_value(&self) -> Option<&Entry<T, R>> {
         let entry = self.entry(thread_location::<R>()?)?;
         // Relaxed: only this thread makes values in this slot, and anything another thread
         // did to it (`clear`, the previous owner of the index) happened-before, through the
@@ -755,8 +785,7 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
         if entry.state.load(Relaxed) & PRESENT == 0 {
             return None;
         }
-        // SAFETY: the slot is the calling thread's, and holds a value.
-        Some(unsafe { LocalRef::new(entry) })
+        Some(entry)
     }
     // ANCHOR_END: get
 
@@ -783,10 +812,14 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
         &self,
         init: impl FnOnce() -> Result<T, E>,
     ) -> Result<LocalRef<'_, T, R>, E> {
-        match self.get() {
-            Some(value) => Ok(value),
-            None => self.insert(init),
-        }
+        let entry = match self.own_entry_with_value() {
+            Some(entry) => entry,
+            None => self.insert(init)?,
+        };
+        // One `LocalRef` for both paths, so that the compiler can cancel its count against
+        // the drop when the caller only reads the value.
+        // SAFETY: the slot is the calling thread's, and holds a value.
+        Ok(unsafe { LocalRef::new(entry) })
     }
 
     /// The calling thread's value, `T::default()` if it has none yet.
@@ -800,16 +833,15 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
 
     // ANCHOR: insert
     /// The slow path of `get_or_try`: the thread may need an index, the table a bucket, and
-    /// the slot a value and an exit hook.
+    /// the slot a value and an exit hook. Returns the calling thread's slot, with a value.
     #[cold]
-    fn insert<E>(&self, init: impl FnOnce() -> Result<T, E>) -> Result<LocalRef<'_, T, R>, E> {
+    fn insert<E>(&self, init: impl FnOnce() -> Result<T, E>) -> Result<&Entry<T, R>, E> {
         let thread = current_thread::<R>();
         let entry = self.entry_or_allocate(thread.index);
         // Relaxed: as in `get`.
         let state = entry.state.load(Relaxed);
         if state & PRESENT != 0 {
-            // SAFETY: our slot, with a value.
-            return Ok(unsafe { LocalRef::new(entry) });
+            return Ok(entry);
         }
         if entry.borrows() == INITIALISING {
             panic!("{REENTRANT_INIT}");
@@ -838,8 +870,7 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
         // PRESENT. An RMW, not a store: visitors may be changing the count meanwhile.
         entry.state.fetch_or(publish, Release);
         entry.set_borrows(0);
-        // SAFETY: our slot, with a value.
-        Ok(unsafe { LocalRef::new(entry) })
+        Ok(entry)
     }
     // ANCHOR_END: insert
 
@@ -999,9 +1030,9 @@ impl<T: Send + 'static + fmt::Debug, R: Runtime> fmt::Debug for ThreadLocal<T, R
 /// another thread-local's destructor) makes the exit leave the value to the `ThreadLocal`
 /// to drop.
 ///
-/// It cannot be sent to another thread:
+/// It cannot be sent to another thread (error E0277: `LocalRef` is not `Send`):
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use syncsmith::ThreadLocal;
 ///
 /// static NAME: ThreadLocal<String> = ThreadLocal::new();
@@ -1044,6 +1075,9 @@ impl<'a, T, R: Runtime> LocalRef<'a, T, R> {
     #[inline]
     unsafe fn new(entry: &'a Entry<T, R>) -> Self {
         let count = entry.borrows();
+        // Mutant note: `>=` → `>` differs only at `count == MAX_BORROWS`, i.e. after
+        // `usize::MAX - 1` leaked `LocalRef`s on one slot, which no test or model can reach
+        // (on 64-bit, centuries of `mem::forget`); it is equivalent in practice.
         if count >= MAX_BORROWS {
             too_many_borrows();
         }

@@ -114,10 +114,12 @@ fn the_action_runs_once_per_round_before_anyone_is_released() {
     thread::scope(|s| {
         for _ in 0..PARTIES {
             s.spawn(|| {
-                for round in 1..=20 {
+                // Two rounds per iteration: the second keeps the first's check apart from
+                // the next iteration's action.
+                for iteration in 1..=20 {
                     barrier.wait().unwrap();
-                    assert_eq!(rounds.load(Relaxed), round);
-                    barrier.wait().unwrap(); // keep the rounds apart
+                    assert_eq!(rounds.load(Relaxed), 2 * iteration - 1);
+                    barrier.wait().unwrap();
                 }
             });
         }
@@ -181,7 +183,10 @@ fn reset_sends_the_current_waiters_away_and_the_barrier_works_again() {
     let indices = Mutex::new(Vec::new());
     thread::scope(|s| {
         for _ in 0..3 {
-            s.spawn(|| indices.lock().unwrap().push(barrier.wait().unwrap()));
+            s.spawn(|| {
+                let index = barrier.wait().unwrap();
+                indices.lock().unwrap().push(index);
+            });
         }
     });
     let mut indices = indices.into_inner().unwrap();

@@ -356,12 +356,15 @@ fn constructors_default_debug_and_statics() {
         );
     }
     assert_eq!(
-        format!("{:?}", Condition::<RLock>::default()),
+        format!("{:?}", Condition::default()),
         "Condition { lock: RLock { locked: false, owner: None, count: 0 }, waiters: 0 }"
     );
     let _held = PYTHON_DEFAULT.lock();
     assert!(PYTHON_DEFAULT.get_lock().is_owned());
-    assert!(PYTHON_DEFAULT.try_acquire(), "Python's default lock is re-entrant");
+    assert!(
+        PYTHON_DEFAULT.try_acquire(),
+        "Python's default lock is re-entrant"
+    );
     PYTHON_DEFAULT.release().unwrap();
     assert!(PYTHON_DEFAULT.acquire_timeout(Duration::ZERO));
     PYTHON_DEFAULT.release().unwrap();

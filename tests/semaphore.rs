@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-use syncsmith::{BoundedSemaphore, BoundedSemaphorePermit, Semaphore, SemaphorePermit, TooManyReleases};
+use syncsmith::{
+    BoundedSemaphore, BoundedSemaphorePermit, Semaphore, SemaphorePermit, TooManyReleases,
+};
 
 const SHORT: Duration = Duration::from_millis(50);
 
@@ -39,7 +41,11 @@ fn acquire_and_release_count_down_and_up() {
     sem.release();
     assert_eq!(sem.value(), 1);
     sem.release_n(3);
-    assert_eq!(sem.value(), 4, "an unbounded semaphore may go above its start");
+    assert_eq!(
+        sem.value(),
+        4,
+        "an unbounded semaphore may go above its start"
+    );
 }
 
 #[test]
@@ -146,7 +152,11 @@ fn release_n_wakes_n_waiters() {
             thread::yield_now();
         }
         thread::sleep(SHORT);
-        assert_eq!(through.load(Relaxed), 3, "release_n(3) let more than three in");
+        assert_eq!(
+            through.load(Relaxed),
+            3,
+            "release_n(3) let more than three in"
+        );
         sem.release_n(2);
     });
     assert_eq!(through.load(Relaxed), 5);

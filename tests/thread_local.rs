@@ -74,7 +74,11 @@ fn values_of_finished_threads_are_gone() {
         .join()
         .unwrap();
         // `join` returns after the thread's thread-local destructors ran.
-        assert_eq!(drops.load(SeqCst), id + 1, "thread {id}'s value was not dropped at exit");
+        assert_eq!(
+            drops.load(SeqCst),
+            id + 1,
+            "thread {id}'s value was not dropped at exit"
+        );
     }
     let mut seen = 0;
     local.for_each(|_| seen += 1);
@@ -109,9 +113,17 @@ fn many_threads_times_many_objects() {
             handle.join().unwrap();
         }
     });
-    assert_eq!(drops.load(SeqCst), THREADS * LOCALS, "every value dropped at its thread's exit");
+    assert_eq!(
+        drops.load(SeqCst),
+        THREADS * LOCALS,
+        "every value dropped at its thread's exit"
+    );
     drop(locals);
-    assert_eq!(drops.load(SeqCst), THREADS * LOCALS, "and none dropped again");
+    assert_eq!(
+        drops.load(SeqCst),
+        THREADS * LOCALS,
+        "and none dropped again"
+    );
 }
 
 /// Python's `test_threading_local` puts `local` objects inside other objects' attributes;
@@ -141,7 +153,11 @@ fn nested_thread_local_inside_a_value() {
     for handle in handles {
         handle.join().unwrap();
     }
-    assert_eq!(drops.load(SeqCst), 6, "outer and inner values dropped at exit");
+    assert_eq!(
+        drops.load(SeqCst),
+        6,
+        "outer and inner values dropped at exit"
+    );
     drop(outer);
     assert_eq!(drops.load(SeqCst), 6);
 }
@@ -155,8 +171,12 @@ fn dropping_the_thread_local_drops_the_values_of_live_threads() {
     let exit_rx = Arc::new(Mutex::new(exit_rx));
     let handles: Vec<_> = (0..3)
         .map(|id| {
-            let (local, drops, made_tx, exit_rx) =
-                (local.clone(), drops.clone(), made_tx.clone(), exit_rx.clone());
+            let (local, drops, made_tx, exit_rx) = (
+                local.clone(),
+                drops.clone(),
+                made_tx.clone(),
+                exit_rx.clone(),
+            );
             thread::spawn(move || {
                 local.get_or(|| Counted::new(id, &drops));
                 drop(local);
@@ -171,12 +191,20 @@ fn dropping_the_thread_local_drops_the_values_of_live_threads() {
     }
     local.get_or(|| Counted::new(99, &drops));
     drop(local); // the last reference: the ThreadLocal is dropped here
-    assert_eq!(drops.load(SeqCst), 4, "every value dropped with the ThreadLocal");
+    assert_eq!(
+        drops.load(SeqCst),
+        4,
+        "every value dropped with the ThreadLocal"
+    );
     drop(exit_tx);
     for handle in handles {
         handle.join().unwrap();
     }
-    assert_eq!(drops.load(SeqCst), 4, "an exit after the drop drops nothing again");
+    assert_eq!(
+        drops.load(SeqCst),
+        4,
+        "an exit after the drop drops nothing again"
+    );
 }
 
 /// The exit/drop race, on real threads: a thread exits while the owner drops the
@@ -199,7 +227,11 @@ fn thread_exit_racing_the_drop_drops_each_value_once() {
         ready.wait();
         drop(local);
         handle.join().unwrap();
-        assert_eq!(drops.load(SeqCst), 1, "round {round}: dropped other than once");
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "round {round}: dropped other than once"
+        );
     }
 }
 
@@ -228,7 +260,10 @@ fn a_thousand_short_lived_threads_keep_the_table_small() {
     // Other tests run threads at the same time, so allow for them; without recycling the
     // table would need 1,000 slots (1,023 with its power-of-two buckets).
     let capacity = local.capacity();
-    assert!(capacity <= 127, "the table grew to {capacity} slots for 4 threads at a time");
+    assert!(
+        capacity <= 127,
+        "the table grew to {capacity} slots for 4 threads at a time"
+    );
 }
 
 #[test]
@@ -241,7 +276,10 @@ fn get_or_try_error_leaves_nothing_initialised() {
     local.for_each(|_| seen += 1);
     assert_eq!(seen, 0);
     // And a later init works.
-    assert_eq!(*local.get_or_try(|| Ok::<_, ()>("yes".to_string())).unwrap(), "yes");
+    assert_eq!(
+        *local.get_or_try(|| Ok::<_, ()>("yes".to_string())).unwrap(),
+        "yes"
+    );
     assert_eq!(*local.get_or(|| unreachable!()), "yes");
 }
 
@@ -286,7 +324,10 @@ fn get_or_default_and_get_agree() {
     local.get_or_default().borrow_mut().push(1);
     local.get().unwrap().borrow_mut().push(2);
     assert_eq!(*local.get_or_default().borrow(), [1, 2]);
-    assert_eq!(format!("{local:?}"), "ThreadLocal { local: Some(RefCell { value: [1, 2] }) }");
+    assert_eq!(
+        format!("{local:?}"),
+        "ThreadLocal { local: Some(RefCell { value: [1, 2] }) }"
+    );
     thread::scope(|s| {
         s.spawn(|| assert_eq!(format!("{local:?}"), "ThreadLocal { local: None }"));
     });
@@ -306,12 +347,20 @@ fn a_leaked_local_ref_defers_the_drop_to_the_thread_local() {
         .join()
         .unwrap();
     }
-    assert_eq!(drops.load(SeqCst), 0, "a value with a leaked LocalRef must not be dropped");
+    assert_eq!(
+        drops.load(SeqCst),
+        0,
+        "a value with a leaked LocalRef must not be dropped"
+    );
     let mut seen = 0;
     local.for_each(|_| seen += 1);
     assert_eq!(seen, 0, "for_each shows live threads' values only");
     drop(local);
-    assert_eq!(drops.load(SeqCst), 1, "the ThreadLocal drops the kept value, once");
+    assert_eq!(
+        drops.load(SeqCst),
+        1,
+        "the ThreadLocal drops the kept value, once"
+    );
 }
 
 #[test]
@@ -329,7 +378,11 @@ fn clear_and_into_iter_take_kept_values_too() {
     local.get_or(|| Counted::new(10, &drops));
     assert_eq!(drops.load(SeqCst), 0);
     local.clear();
-    assert_eq!(drops.load(SeqCst), 4, "clear drops kept values and the live one");
+    assert_eq!(
+        drops.load(SeqCst),
+        4,
+        "clear drops kept values and the live one"
+    );
     assert!(local.get().is_none());
 
     thread::scope(|s| {
@@ -352,22 +405,29 @@ fn for_each_sees_every_live_thread_and_for_each_mut_changes_them() {
     let set = Barrier::new(4);
     let looked = Barrier::new(4);
     thread::scope(|s| {
-        for id in 1..=3 {
-            let (local, set, looked) = (&local, &set, &looked);
-            s.spawn(move || {
-                local.get_or(|| AtomicUsize::new(id));
-                set.wait();
-                looked.wait();
-            });
-        }
+        let handles: Vec<_> = (1..=3)
+            .map(|id| {
+                let (local, set, looked) = (&local, &set, &looked);
+                s.spawn(move || {
+                    local.get_or(|| AtomicUsize::new(id));
+                    set.wait();
+                    looked.wait();
+                })
+            })
+            .collect();
         set.wait();
         let mut seen = Vec::new();
         local.for_each(|v| seen.push(v.load(SeqCst)));
         seen.sort();
         assert_eq!(seen, [1, 2, 3]);
         looked.wait();
+        // An explicit join: the end of a scope does not wait for its threads' thread-local
+        // destructors (syncsmith's exit hooks among them), a join does.
+        for handle in handles {
+            handle.join().unwrap();
+        }
     });
-    // The threads have exited (joined by the scope, and their values dropped).
+    // The threads have exited, and their values are dropped.
     local.get_or(|| AtomicUsize::new(7));
     local.for_each_mut(|v| *v.get_mut() *= 2);
     assert_eq!(local.get().unwrap().load(SeqCst), 14);
@@ -399,7 +459,10 @@ fn a_thread_exiting_during_for_each_does_not_wait_and_its_value_outlives_the_vis
         go_tx.send(()).unwrap();
         // If the exit waited for us, this join would never return.
         handle.take().unwrap().join().unwrap();
-        assert_eq!(value.id, 5, "the value is still readable after its thread exited");
+        assert_eq!(
+            value.id, 5,
+            "the value is still readable after its thread exited"
+        );
         assert_eq!(drops.load(SeqCst), 0, "and not dropped while we look");
     });
     assert_eq!(drops.load(SeqCst), 1, "dropped when the visit ended");
@@ -445,7 +508,9 @@ fn a_value_made_during_thread_exit_is_dropped_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let local: Arc<ThreadLocal<Counted>> = Arc::new(ThreadLocal::new());
 
-    struct LateUser(RefCell<Option<(Arc<ThreadLocal<Counted>>, Arc<AtomicUsize>)>>);
+    /// The `ThreadLocal` to use at thread exit, and the drop counter for its value.
+    type LateUse = (Arc<ThreadLocal<Counted>>, Arc<AtomicUsize>);
+    struct LateUser(RefCell<Option<LateUse>>);
     impl Drop for LateUser {
         fn drop(&mut self) {
             if let Some((local, drops)) = self.0.borrow_mut().take() {
@@ -484,7 +549,10 @@ fn many_thread_locals_on_one_long_lived_thread_do_not_pile_up() {
     }
     assert_eq!(drops.load(SeqCst), 2000);
     let hooks = Std::with_exit_hooks(|hooks| hooks.len()).unwrap();
-    assert!(hooks <= 64, "{hooks} exit hooks left on this thread: stale ones were not pruned");
+    assert!(
+        hooks <= 64,
+        "{hooks} exit hooks left on this thread: stale ones were not pruned"
+    );
 }
 
 #[test]

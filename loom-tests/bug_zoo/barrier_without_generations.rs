@@ -78,9 +78,6 @@ fn broken_model() {
 
 #[test]
 fn loom_finds_the_missing_generation() {
-    let output = expect_model_failure(
-        concat!(module_path!(), "::broken_model"),
-        &[LOOM_DEADLOCK],
-    );
+    let output = expect_model_failure(concat!(module_path!(), "::broken_model"), &[LOOM_DEADLOCK]);
     print!("{}", common::panic_messages(&output));
 }

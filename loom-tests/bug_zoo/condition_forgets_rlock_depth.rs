@@ -126,9 +126,6 @@ fn broken_model() {
 
 #[test]
 fn loom_finds_the_lost_recursion_depth() {
-    let output = expect_model_failure(
-        concat!(module_path!(), "::broken_model"),
-        &[LOOM_DATA_RACE],
-    );
+    let output = expect_model_failure(concat!(module_path!(), "::broken_model"), &[LOOM_DATA_RACE]);
     print!("{}", common::panic_messages(&output));
 }

@@ -17,9 +17,7 @@ pub use std_runtime::{Std, StdCell, StdInstant};
 #[cfg(feature = "loom")]
 mod loom_runtime;
 #[cfg(feature = "loom")]
-pub use loom_runtime::{Loom, LoomInstant};
-#[cfg(feature = "loom")]
-pub use loom_runtime::LoomIndexPool;
+pub use loom_runtime::{Loom, LoomIndexPool, LoomInstant};
 
 // Per-thread bookkeeping for `ThreadLocal`: a small recycled thread index and exit hooks.
 mod per_thread;

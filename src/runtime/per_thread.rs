@@ -148,6 +148,10 @@ impl ExitHook {
     }
 }
 
+// Five words: three of data, two function pointers (the `ThreadLocal` docs count on it).
+static_assertions::assert_eq_size!(ExitHook, [usize; 5]);
+static_assertions::assert_eq_size!(ThreadIndexSlot, [usize; 4]);
+
 /// The smallest list length at which [`ExitHooks::push`] looks for stale hooks.
 const MIN_PRUNE_LEN: usize = 16;
 
