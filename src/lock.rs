@@ -51,6 +51,9 @@ const TOKEN_HANDED_OFF: UnparkToken = UnparkToken(1);
 /// LOCK.acquire();
 /// std::thread::spawn(|| LOCK.release().unwrap()).join().unwrap();
 /// assert_eq!(LOCK.release().unwrap_err().to_string(), "release unlocked lock");
+///
+/// // `Default` is `Lock::new()`, no annotation needed.
+/// assert!(!Lock::default().locked());
 /// ```
 #[doc(alias = "threading.Lock")]
 pub struct Lock<R: Runtime = Std> {
@@ -349,9 +352,11 @@ fn spin_round<R: Runtime>(round: u32) {
     }
 }
 
-impl<R: Runtime> Default for Lock<R> {
+// For the real runtime only, so that `Lock::default()` needs no type annotation (a generic
+// impl would leave the runtime parameter to inference, which never falls back to `Std`).
+impl Default for Lock {
     fn default() -> Self {
-        Self::with_runtime()
+        Lock::new()
     }
 }
 

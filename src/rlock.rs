@@ -35,6 +35,7 @@ const NO_OWNER: usize = 0;
 ///         assert_eq!(err.to_string(), "cannot release un-acquired lock");
 ///     });
 /// });
+/// assert!(!RLock::default().locked());
 /// ```
 // ANCHOR: struct
 #[doc(alias = "threading.RLock")]
@@ -179,9 +180,10 @@ impl<R: Runtime> RLock<R> {
     }
 }
 
-impl<R: Runtime> Default for RLock<R> {
+// For the real runtime only, so that `RLock::default()` needs no type annotation.
+impl Default for RLock {
     fn default() -> Self {
-        Self::with_runtime()
+        RLock::new()
     }
 }
 

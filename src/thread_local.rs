@@ -1003,9 +1003,11 @@ impl<T, R: Runtime> Drop for ThreadLocal<T, R> {
 }
 // ANCHOR_END: drop
 
-impl<T: Send + 'static, R: Runtime> Default for ThreadLocal<T, R> {
+// For the real runtime only, so that `ThreadLocal::default()` needs no type annotation
+// for the runtime.
+impl<T: Send + 'static> Default for ThreadLocal<T> {
     fn default() -> Self {
-        Self::with_runtime()
+        ThreadLocal::new()
     }
 }
 
