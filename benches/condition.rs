@@ -34,6 +34,19 @@ struct Ours<L: syncsmith::ConditionLock> {
     turn: AtomicU64,
 }
 
+impl<L: syncsmith::ConditionLock> Ours<L> {
+    /// [`PingPong::play`], the same over either lock.
+    #[inline]
+    fn take_turn(&self, player: u64) {
+        let _held = self.cond.lock();
+        self.cond
+            .wait_for(|| self.turn.load(Relaxed) % 2 == player)
+            .unwrap();
+        self.turn.store(self.turn.load(Relaxed) + 1, Relaxed);
+        self.cond.notify_one().unwrap();
+    }
+}
+
 impl PingPong for Ours<syncsmith::Lock> {
     const NAME: &'static str = "syncsmith::Condition<Lock>";
     fn new() -> Self {
@@ -44,12 +57,7 @@ impl PingPong for Ours<syncsmith::Lock> {
     }
     #[inline]
     fn play(&self, player: u64) {
-        let _held = self.cond.lock();
-        self.cond
-            .wait_for(|| self.turn.load(Relaxed) % 2 == player)
-            .unwrap();
-        self.turn.store(self.turn.load(Relaxed) + 1, Relaxed);
-        self.cond.notify_one().unwrap();
+        self.take_turn(player);
     }
 }
 
@@ -63,12 +71,7 @@ impl PingPong for Ours<syncsmith::RLock> {
     }
     #[inline]
     fn play(&self, player: u64) {
-        let _held = self.cond.lock();
-        self.cond
-            .wait_for(|| self.turn.load(Relaxed) % 2 == player)
-            .unwrap();
-        self.turn.store(self.turn.load(Relaxed) + 1, Relaxed);
-        self.cond.notify_one().unwrap();
+        self.take_turn(player);
     }
 }
 

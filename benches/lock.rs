@@ -10,11 +10,11 @@
 //!
 //! Run briefly: `cargo bench --bench lock -- --warm-up-time 1 --measurement-time 2`.
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Barrier};
-use std::thread;
-use std::time::{Duration, Instant};
+mod common;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 /// The three mutual-exclusion locks compared, behind one interface.
 trait BenchLock: Send + Sync + 'static {
@@ -68,42 +68,16 @@ fn uncontended<L: BenchLock>(c: &mut Criterion) {
 
 /// `threads` threads, `rounds` lock/unlock rounds each; returns the wall time.
 fn contended_run<L: BenchLock>(threads: usize, rounds: u64) -> Duration {
-    let lock = Arc::new(L::new());
-    let counter = Arc::new(AtomicU64::new(0));
-    let start = Arc::new(Barrier::new(threads + 1));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let (lock, counter, start) = (lock.clone(), counter.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                for _ in 0..rounds {
-                    lock.with(|| {
-                        // Not a fetch_add: the lock is what makes this exact.
-                        counter.store(counter.load(Relaxed) + 1, Relaxed);
-                    });
-                }
-            })
-        })
-        .collect();
-    start.wait();
-    let began = Instant::now();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let elapsed = began.elapsed();
-    assert_eq!(counter.load(Relaxed), threads as u64 * rounds);
-    elapsed
+    common::contended_run(L::new(), threads, rounds, |lock: &L, counter| {
+        lock.with(|| {
+            // Not a fetch_add: the lock is what makes this exact.
+            counter.store(counter.load(Relaxed) + 1, Relaxed);
+        });
+    })
 }
 
 fn contended<L: BenchLock>(c: &mut Criterion) {
-    for threads in [2, 4] {
-        let mut group = c.benchmark_group(format!("lock/contended/{threads}"));
-        group.sample_size(20);
-        group.bench_function(BenchmarkId::from_parameter(L::NAME), |b| {
-            b.iter_custom(|iters| contended_run::<L>(threads, iters))
-        });
-        group.finish();
-    }
+    common::bench_contended(c, "lock", L::NAME, contended_run::<L>);
 }
 
 fn rlock(c: &mut Criterion) {

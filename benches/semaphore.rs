@@ -8,11 +8,11 @@
 //!
 //! Run briefly: `cargo bench --bench semaphore -- --warm-up-time 1 --measurement-time 2`.
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Barrier};
-use std::thread;
-use std::time::{Duration, Instant};
+mod common;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 /// The semaphores compared, behind one interface.
 trait BenchSemaphore: Send + Sync + 'static {
@@ -81,41 +81,15 @@ fn uncontended<S: BenchSemaphore>(c: &mut Criterion) {
 
 /// `threads` threads sharing `threads / 2` permits, `rounds` acquire/release each.
 fn contended_run<S: BenchSemaphore>(threads: usize, rounds: u64) -> Duration {
-    let sem = Arc::new(S::new(threads / 2));
-    let counter = Arc::new(AtomicU64::new(0));
-    let start = Arc::new(Barrier::new(threads + 1));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let (sem, counter, start) = (sem.clone(), counter.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                for _ in 0..rounds {
-                    sem.acquire();
-                    counter.fetch_add(1, Relaxed);
-                    sem.release();
-                }
-            })
-        })
-        .collect();
-    start.wait();
-    let began = Instant::now();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let elapsed = began.elapsed();
-    assert_eq!(counter.load(Relaxed), threads as u64 * rounds);
-    elapsed
+    common::contended_run(S::new(threads / 2), threads, rounds, |sem: &S, counter| {
+        sem.acquire();
+        counter.fetch_add(1, Relaxed);
+        sem.release();
+    })
 }
 
 fn contended<S: BenchSemaphore>(c: &mut Criterion) {
-    for threads in [2, 4] {
-        let mut group = c.benchmark_group(format!("semaphore/contended/{threads}"));
-        group.sample_size(20);
-        group.bench_function(BenchmarkId::from_parameter(S::NAME), |b| {
-            b.iter_custom(|iters| contended_run::<S>(threads, iters))
-        });
-        group.finish();
-    }
+    common::bench_contended(c, "semaphore", S::NAME, contended_run::<S>);
 }
 
 fn semaphores(c: &mut Criterion) {

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::model;
+use common::{model, Seen};
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::Arc;
 use loom::thread;
@@ -21,28 +21,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use syncsmith::runtime::Loom;
 use syncsmith::{Barrier, BrokenBarrier};
-
-/// Outcomes seen across all executions of a model (plain std atomics, outside the model).
-struct Seen {
-    yes: std::sync::atomic::AtomicBool,
-    no: std::sync::atomic::AtomicBool,
-}
-
-impl Seen {
-    const fn new() -> Self {
-        Seen {
-            yes: std::sync::atomic::AtomicBool::new(false),
-            no: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-    fn record(&self, outcome: bool) {
-        let slot = if outcome { &self.yes } else { &self.no };
-        slot.store(true, Relaxed);
-    }
-    fn both(&self) -> bool {
-        self.yes.load(Relaxed) && self.no.load(Relaxed)
-    }
-}
 
 /// Two parties, two rounds each, with an action that counts rounds. In each round the
 /// two arrival indices are 0 and 1, the action has run for that round before either

@@ -22,7 +22,7 @@
 
 mod common;
 
-use common::model;
+use common::{model, model3, Seen};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::Arc;
@@ -31,41 +31,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use syncsmith::runtime::Loom;
 use syncsmith::{Condition, ConditionLock, Lock, RLock};
-
-/// Outcomes seen across all executions of a model, to check that loom explored both sides
-/// of a race. Plain std atomics: they live outside the model.
-struct Seen {
-    yes: std::sync::atomic::AtomicBool,
-    no: std::sync::atomic::AtomicBool,
-}
-
-impl Seen {
-    const fn new() -> Self {
-        Seen {
-            yes: std::sync::atomic::AtomicBool::new(false),
-            no: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-    fn record(&self, outcome: bool) {
-        let slot = if outcome { &self.yes } else { &self.no };
-        slot.store(true, Relaxed);
-    }
-    fn both(&self) -> bool {
-        self.yes.load(Relaxed) && self.no.load(Relaxed)
-    }
-}
-
-/// The preemption bound of the three-thread models when `LOOM_MAX_PREEMPTIONS` is not set.
-/// Three threads at bound 3 take minutes; at bound 2 seconds, and every bug these models
-/// are meant to catch (checked by breaking the code) still shows.
-const THREE_THREAD_BOUND: usize = 2;
-
-/// `common::model` for the three-thread models, with [`THREE_THREAD_BOUND`].
-fn model3(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = builder.preemption_bound.or(Some(THREE_THREAD_BOUND));
-    builder.check(f);
-}
 
 /// A shared lock handle, so that two conditions can share one lock.
 type Shared = std::sync::Arc<Lock<Loom>>;

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::model;
+use common::{model, model3, Seen};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
@@ -22,35 +22,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use syncsmith::runtime::Loom;
 use syncsmith::Event;
-
-/// Three-thread models use this bound unless `LOOM_MAX_PREEMPTIONS` is set.
-fn model3(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = builder.preemption_bound.or(Some(2));
-    builder.check(f);
-}
-
-/// Outcomes seen across all executions of a model (plain std atomics, outside the model).
-struct Seen {
-    yes: std::sync::atomic::AtomicBool,
-    no: std::sync::atomic::AtomicBool,
-}
-
-impl Seen {
-    const fn new() -> Self {
-        Seen {
-            yes: std::sync::atomic::AtomicBool::new(false),
-            no: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-    fn record(&self, outcome: bool) {
-        let slot = if outcome { &self.yes } else { &self.no };
-        slot.store(true, Relaxed);
-    }
-    fn both(&self) -> bool {
-        self.yes.load(Relaxed) && self.no.load(Relaxed)
-    }
-}
 
 /// An event, the data it announces, and a flag the waiter raises when it starts (see
 /// `wait_timeout_racing_set_is_true_exactly_when_set`).

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::model;
+use common::{model, model3};
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
 use loom::thread;
@@ -20,20 +20,6 @@ use syncsmith::runtime::Loom;
 use syncsmith::{Fifo, GetError, Lifo, Priority, PutError, Queue, ShutDown, SimpleQueue};
 
 type FifoQ = Queue<u32, Fifo, Loom>;
-
-/// The preemption bound of the three-thread models, unless `LOOM_MAX_PREEMPTIONS` says
-/// otherwise. With three threads, a bound of 3 costs ten times as much as 2 (about ten
-/// seconds per model instead of one), and every bug the mutants tool plants in the queue
-/// is found with 2: the lost notifies and unchecked predicates a queue can have need one
-/// thread preempted inside `put` or `get`, and one more to run the other side.
-const THREE_THREAD_BOUND: usize = 2;
-
-/// [`model`] for the models with three threads.
-fn model3(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = builder.preemption_bound.or(Some(THREE_THREAD_BOUND));
-    builder.check(f);
-}
 
 /// A timeout that forms a deadline: under loom, the wait yields once and then times out
 /// unless it was woken first.

@@ -3,6 +3,9 @@
 //! barrier, a failing action), the zero-parties panic, and bounded stress tests. Timing
 //! assertions are lower bounds only.
 
+mod common;
+
+use common::panic_message;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -13,17 +16,6 @@ use syncsmith::{Barrier, BrokenBarrier};
 const SHORT: Duration = Duration::from_millis(50);
 
 static_assertions::assert_impl_all!(Barrier: Send, Sync);
-
-/// The message of a panic caught by `catch_unwind` or `join`.
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(message) => *message,
-        Err(payload) => payload
-            .downcast::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    }
-}
 
 /// Waits until `n` threads wait at `barrier`.
 fn until_waiting(barrier: &Barrier, n: usize) {

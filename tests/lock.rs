@@ -4,7 +4,9 @@
 //! Timing assertions are lower bounds only (a timeout never returns early); a slow machine
 //! must never make a test fail.
 
-use std::cell::UnsafeCell;
+mod common;
+
+use common::Counter;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -306,17 +308,7 @@ fn a_guard_whose_lock_was_released_by_hand_does_not_panic_while_unwinding() {
     assert!(!lock.locked());
 }
 
-/// A counter that only the lock protects. Its `UnsafeCell` makes a lost update (or a data
-/// race a sanitizer could see) possible if the lock failed to exclude.
-struct Counter {
-    lock: Lock,
-    value: UnsafeCell<u64>,
-}
-
-// SAFETY: `value` is only touched while `lock` is held.
-unsafe impl Sync for Counter {}
-
-impl Counter {
+impl Counter<Lock> {
     fn increment(&self) {
         let _held = self.lock.lock();
         // SAFETY: we hold the lock, so no other thread accesses `value`.
@@ -328,10 +320,7 @@ impl Counter {
 fn eight_threads_times_one_hundred_thousand_increments_lose_nothing() {
     const THREADS: usize = 8;
     const INCREMENTS: usize = 100_000;
-    let counter = Counter {
-        lock: Lock::new(),
-        value: UnsafeCell::new(0),
-    };
+    let counter = Counter::new(Lock::new());
     let start = Barrier::new(THREADS);
     thread::scope(|s| {
         for _ in 0..THREADS {

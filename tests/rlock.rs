@@ -1,7 +1,9 @@
 //! `RLock` on real threads: re-entrancy, ownership and its errors, timeouts, guards, and a
 //! bounded stress test. Ported from CPython's `test_threading` RLock tests.
 
-use std::cell::UnsafeCell;
+mod common;
+
+use common::Counter;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
@@ -283,16 +285,7 @@ fn dropping_a_guard_after_a_manual_release_panics() {
     drop(guard);
 }
 
-/// A counter that only the RLock protects.
-struct Counter {
-    lock: RLock,
-    value: UnsafeCell<u64>,
-}
-
-// SAFETY: `value` is only touched while `lock` is held.
-unsafe impl Sync for Counter {}
-
-impl Counter {
+impl Counter<RLock> {
     /// Enters twice, as recursive code would, and adds one.
     fn increment_nested(&self) {
         let _outer = self.lock.lock();
@@ -306,10 +299,7 @@ impl Counter {
 fn four_threads_times_twenty_thousand_nested_increments_lose_nothing() {
     const THREADS: usize = 4;
     const INCREMENTS: usize = 20_000;
-    let counter = Counter {
-        lock: RLock::new(),
-        value: UnsafeCell::new(0),
-    };
+    let counter = Counter::new(RLock::new());
     thread::scope(|s| {
         for _ in 0..THREADS {
             s.spawn(|| {

@@ -3,6 +3,9 @@
 //! wakes n, timeouts), every error case with its message, the permit guards, and bounded
 //! stress tests. Timing assertions are lower bounds only.
 
+mod common;
+
+use common::panic_message;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
@@ -18,17 +21,6 @@ static_assertions::assert_impl_all!(Semaphore: Send, Sync, Default);
 static_assertions::assert_impl_all!(BoundedSemaphore: Send, Sync, Default);
 static_assertions::assert_impl_all!(SemaphorePermit<'static>: Send, Sync);
 static_assertions::assert_impl_all!(BoundedSemaphorePermit<'static>: Send, Sync);
-
-/// The message of a panic caught by `catch_unwind`.
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(message) => *message,
-        Err(payload) => payload
-            .downcast::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    }
-}
 
 #[test]
 fn acquire_and_release_count_down_and_up() {

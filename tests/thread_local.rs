@@ -4,6 +4,9 @@
 //! index recycling, and the corner cases of the design (a `LocalRef` alive at thread exit,
 //! `for_each` racing an exit, a failed or re-entrant `init`).
 
+mod common;
+
+use common::panic_message;
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -301,13 +304,8 @@ fn reentrant_init_panics_with_a_clear_message() {
         local.get_or(|| *local.get_or(|| 1) + 1);
     }))
     .unwrap_err();
-    let message = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("");
     assert_eq!(
-        message,
+        panic_message(payload),
         "reentrant init: the `init` of ThreadLocal::get_or* called get_or* on the same ThreadLocal"
     );
     // Nothing was stored, and the ThreadLocal still works.

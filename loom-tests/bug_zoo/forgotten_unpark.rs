@@ -10,15 +10,13 @@
 //! The fix is `Lock::release_slow` in `src/lock.rs`: when `PARKED_BIT` is set, wake the
 //! oldest parked thread.
 
+use crate::broken_lock;
 use crate::common::{self, expect_model_failure, model, LOOM_DEADLOCK};
 use core::marker::PhantomData;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::sync::atomic::Ordering::Release;
 use loom::sync::Arc;
 use loom::thread;
-use syncsmith::runtime::{AtomicInt, Loom, ParkResult, ParkToken, Runtime};
-
-const LOCKED_BIT: u8 = 0b01;
-const PARKED_BIT: u8 = 0b10;
+use syncsmith::runtime::{AtomicInt, Loom, Runtime};
 
 /// `Lock` with the unpark forgotten.
 struct ForgetfulLock<R: Runtime> {
@@ -34,43 +32,9 @@ impl<R: Runtime> ForgetfulLock<R> {
         }
     }
 
+    /// Correct: `Lock`'s acquire (see `broken_lock`). It parks when the lock is held.
     fn acquire(&self) {
-        let mut state = self.state.load(Relaxed);
-        loop {
-            if state & LOCKED_BIT == 0 {
-                match self
-                    .state
-                    .compare_exchange(state, state | LOCKED_BIT, Acquire, Relaxed)
-                {
-                    Ok(_) => return,
-                    Err(now) => state = now,
-                }
-                continue;
-            }
-            if state & PARKED_BIT == 0 {
-                if let Err(now) =
-                    self.state
-                        .compare_exchange(state, state | PARKED_BIT, Relaxed, Relaxed)
-                {
-                    state = now;
-                    continue;
-                }
-            }
-            let key = &self.state as *const R::AtomicU8 as usize;
-            // SAFETY: the callbacks only read our atomic state; they neither panic nor call
-            // into the parking lot.
-            let _woken: ParkResult = unsafe {
-                R::park(
-                    key,
-                    || self.state.load(Relaxed) == LOCKED_BIT | PARKED_BIT,
-                    || {},
-                    |_, _| {},
-                    ParkToken(0),
-                    None,
-                )
-            };
-            state = self.state.load(Relaxed);
-        }
+        broken_lock::acquire::<R>(&self.state);
     }
 
     // ANCHOR: bug

@@ -14,16 +14,14 @@
 //!
 //! The fix is the `Release` on the compare-exchange in `Lock::release_slow`.
 
+use crate::broken_lock::{self, LOCKED_BIT, PARKED_BIT};
 use crate::common::{self, expect_model_failure, model, LOOM_DATA_RACE};
 use core::marker::PhantomData;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::sync::atomic::Ordering::{Relaxed, Release};
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
-use syncsmith::runtime::{AtomicInt, Loom, ParkToken, Runtime, UnparkToken};
-
-const LOCKED_BIT: u8 = 0b01;
-const PARKED_BIT: u8 = 0b10;
+use syncsmith::runtime::{AtomicInt, Loom, Runtime, UnparkToken};
 
 /// A lock like `Lock` (without hand-offs), whose slow release forgets `Release`.
 struct RelaxedSlowReleaseLock<R: Runtime> {
@@ -40,45 +38,12 @@ impl<R: Runtime> RelaxedSlowReleaseLock<R> {
     }
 
     fn key(&self) -> usize {
-        &self.state as *const R::AtomicU8 as usize
+        broken_lock::key::<R>(&self.state)
     }
 
+    /// Correct: `Lock`'s acquire (see `broken_lock`). It parks when the lock is held.
     fn acquire(&self) {
-        let mut state = self.state.load(Relaxed);
-        loop {
-            if state & LOCKED_BIT == 0 {
-                match self
-                    .state
-                    .compare_exchange(state, state | LOCKED_BIT, Acquire, Relaxed)
-                {
-                    Ok(_) => return,
-                    Err(now) => state = now,
-                }
-                continue;
-            }
-            if state & PARKED_BIT == 0 {
-                if let Err(now) =
-                    self.state
-                        .compare_exchange(state, state | PARKED_BIT, Relaxed, Relaxed)
-                {
-                    state = now;
-                    continue;
-                }
-            }
-            // SAFETY: the callbacks only read our atomic state; they neither panic nor call
-            // into the parking lot.
-            unsafe {
-                R::park(
-                    self.key(),
-                    || self.state.load(Relaxed) == LOCKED_BIT | PARKED_BIT,
-                    || {},
-                    |_, _| {},
-                    ParkToken(0),
-                    None,
-                )
-            };
-            state = self.state.load(Relaxed);
-        }
+        broken_lock::acquire::<R>(&self.state);
     }
 
     fn release(&self) {

@@ -2,6 +2,9 @@
 //!
 //! - [`model`] runs a model with a preemption bound the environment can override, so CI and
 //!   the mutants tool can tighten or widen the search with `LOOM_MAX_PREEMPTIONS`.
+//! - [`model3`] is the same with [`THREE_THREAD_BOUND`], for the models with three threads.
+//! - [`Seen`] records which outcomes of a race the executions produced, so that a model can
+//!   assert that loom explored both sides.
 //! - [`expect_model_failure`] proves that a deliberately broken model *fails*: the bug zoo's
 //!   way of showing that loom finds a bug, not just that the good code passes.
 //!
@@ -36,6 +39,62 @@ where
     builder.check(f);
 }
 // ANCHOR_END: model
+
+/// The preemption bound of the three-thread models when `LOOM_MAX_PREEMPTIONS` is not set.
+///
+/// Three threads at bound 3 take many times as long as at 2 (about ten seconds instead of
+/// one for a queue model, minutes for some condition and semaphore models), and every bug
+/// these models are meant to catch (checked by breaking the code, and by the mutants tool)
+/// still shows at 2: a lost notify or an unchecked predicate needs one thread preempted
+/// inside the operation, and one more to run the other side.
+#[allow(dead_code)]
+pub const THREE_THREAD_BOUND: usize = 2;
+
+/// [`model`] for the models with three threads: the bound is [`THREE_THREAD_BOUND`] unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise.
+#[allow(dead_code)]
+pub fn model3<F>(f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = builder.preemption_bound.or(Some(THREE_THREAD_BOUND));
+    builder.check(f);
+}
+
+/// Which outcomes of a race some execution produced, across all executions of a model, so
+/// that the model can assert afterwards that loom really explored both sides of the race.
+///
+/// Use it as a `static` inside the test, record in the model closure, check after
+/// [`model`] returns. Plain std atomics: they live outside the model, loom does not track
+/// them.
+#[allow(dead_code)]
+pub struct Seen {
+    yes: std::sync::atomic::AtomicBool,
+    no: std::sync::atomic::AtomicBool,
+}
+
+#[allow(dead_code)]
+impl Seen {
+    pub const fn new() -> Self {
+        Seen {
+            yes: std::sync::atomic::AtomicBool::new(false),
+            no: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Notes that some execution ended with `outcome`.
+    pub fn record(&self, outcome: bool) {
+        let slot = if outcome { &self.yes } else { &self.no };
+        slot.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether both outcomes have been recorded.
+    pub fn both(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.yes.load(Relaxed) && self.no.load(Relaxed)
+    }
+}
 
 /// What loom prints when every thread is blocked (a lost wake-up, usually).
 #[allow(dead_code)]
