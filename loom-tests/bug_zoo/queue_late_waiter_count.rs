@@ -1,17 +1,17 @@
 //! Bug: the "skip the notify when nobody waits" fast path, with the waiter counted in too
 //! late.
 //!
-//! syncsmith's queue counts the threads waiting on each condition so that a `put` with no
-//! getter waiting skips the notify (see `Held::wait` and `Held::wake` in
-//! `src/queue/mod.rs`). That is sound only because a getter counts itself in *while it
-//! still holds the lock*, before `wait` releases it: a putter, which takes the same lock,
-//! then either sees the count or runs before the getter decided to wait.
+//! syncsmith's waiter FIFO counts the threads queued on it so that a notify with nobody
+//! waiting returns at once (the `queued` count of `WaiterQueue` in `src/condition.rs`,
+//! which the queues rely on). That is sound only because a waiter is counted in *while it
+//! still holds the lock*, before `wait` releases it: a notifier, which takes the same lock,
+//! then either sees the count or runs before the waiter decided to wait.
 //!
 //! Here the getter counts itself in after the wait has begun, from outside the lock (the
 //! natural-looking "I am now waiting" bookkeeping done one step too late). A `put` that
 //! runs in the gap, after the getter released the lock and before it counted itself in,
-//! reads zero, skips the notify, and the getter sleeps forever next to a full queue: loom
-//! reports `deadlock`.
+//! reads zero, skips the notify, and the getter sleeps forever next to a queue that holds an
+//! item: loom reports `deadlock`.
 
 use crate::common::{self, expect_model_failure, LOOM_DEADLOCK};
 use loom::cell::UnsafeCell;

@@ -14,12 +14,11 @@
 //! under loom a locking mistake shows up as a data race. The order in which items leave is
 //! a type parameter, the [`Discipline`] (see `discipline.rs`).
 //!
-//! One refinement over CPython, for speed: the state counts the threads waiting on each
-//! condition (under the lock), and a `put` or `get` that finds nobody waiting skips the
-//! notify, and with it the waiter FIFO's own guard. A waiter counts itself in before it
-//! waits; a notifier counts out the waiters it woke; a waiter that timed out counts itself
-//! out. All three happen under the queue's lock, so a notifier that reads zero knows no
-//! thread can be between "decided to wait" and "queued as a waiter".
+//! CPython notifies on every `put` and `get`, waiter or not, and so does this module: a
+//! notify that finds nobody waiting is cheap because `WaiterQueue::notify` returns at once
+//! when its `queued` count is zero, without taking the FIFO's own guard. That skip is sound
+//! here for the reason given in `condition.rs`: every notify below runs with the queue's
+//! lock held, and a waiter is queued before `wait` releases that lock.
 //!
 //! Python 3.13's `shutdown` is here too, with one change: `shutdown(immediate = true)` hands
 //! the queued items back to the caller instead of throwing them away.
@@ -89,11 +88,6 @@ struct State<S> {
     unfinished_tasks: usize,
     /// Set once by `shutdown`, never cleared.
     is_shutdown: bool,
-    /// Threads counted in on `not_empty`, `not_full` and `all_tasks_done` and not yet
-    /// counted out (see the module docs).
-    waiting_getters: usize,
-    waiting_putters: usize,
-    waiting_joiners: usize,
 }
 // ANCHOR_END: queue
 
@@ -134,9 +128,6 @@ impl<T> State<T> {
             items,
             unfinished_tasks: 0,
             is_shutdown: false,
-            waiting_getters: 0,
-            waiting_putters: 0,
-            waiting_joiners: 0,
         }
     }
 }
@@ -435,44 +426,17 @@ impl<T, D: Discipline<T>, R: Runtime> Held<'_, T, D, R> {
     /// Waits on `who`'s condition once: releases the lock while waiting and holds it again
     /// on return. Returns whether a notify picked this thread (false: `limit` ran out).
     fn wait(&mut self, who: Waiters, limit: WaitLimit<R>) -> bool {
-        self.with(|s| *waiting(s, who) += 1);
-        let notified = self
-            .waiter_queue(who)
+        self.waiter_queue(who)
             .wait(&self.queue.mutex, limit)
-            .expect("the queue's lock is held by this call");
-        // A notifier counts out the waiters it wakes; one that timed out counts itself out.
-        // (Deleting this line is an equivalent mutant: a count that stays too high only
-        // makes `wake` look into an empty waiter FIFO. The count gates a fast path; it is
-        // never trusted to be exact, only never too low.)
-        if !notified {
-            self.with(|s| *waiting(s, who) -= 1);
-        }
-        notified
+            .expect("the queue's lock is held by this call")
     }
 
-    /// Wakes up to `n` of `who`, oldest first. Skips the waiter queue when nobody waits.
+    /// Wakes up to `n` of `who`, oldest first. With nobody waiting this is one load:
+    /// `WaiterQueue::notify` skips its guard when its count is zero, which is exact because
+    /// this `Held` proves the caller holds the queue's lock.
     #[inline]
     fn wake(&mut self, who: Waiters, n: usize) {
-        // `> 0` → `>= 0` is an equivalent mutant: `wake_slow` on an empty waiter FIFO
-        // notifies nobody and counts out nobody; skipping it is only faster.
-        if self.with(|s| *waiting(s, who)) > 0 {
-            self.wake_slow(who, n);
-        }
-    }
-
-    #[cold]
-    fn wake_slow(&mut self, who: Waiters, n: usize) {
-        let woken = self.waiter_queue(who).notify(n);
-        self.with(|s| *waiting(s, who) -= woken);
-    }
-}
-
-/// The waiter count of `who`.
-fn waiting<S>(state: &mut State<S>, who: Waiters) -> &mut usize {
-    match who {
-        Waiters::Getters => &mut state.waiting_getters,
-        Waiters::Putters => &mut state.waiting_putters,
-        Waiters::Joiners => &mut state.waiting_joiners,
+        self.waiter_queue(who).notify(n);
     }
 }
 

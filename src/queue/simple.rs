@@ -3,8 +3,10 @@
 //! CPython writes it in C, apart from `Queue`, because it can be much simpler: a `put`
 //! never blocks (there is no bound), there is no unfinished-task count and no shutdown, so
 //! only getters ever wait. Here it is one [`Lock`], a ring buffer, and one waiter FIFO for
-//! getters, plus a count of waiting getters so that a `put` with nobody waiting (the common
-//! case) is a lock, a push and an unlock, and never touches the waiter FIFO.
+//! getters. A `put` with nobody waiting (the common case) is a lock, a push, one load and
+//! an unlock: `WaiterQueue::notify` sees its `queued` count at zero and returns without
+//! taking the FIFO's guard (exact, because `put` holds the queue's lock; see
+//! `condition.rs`).
 
 use crate::condition::WaiterQueue;
 use crate::error::GetError;
@@ -35,16 +37,8 @@ pub struct SimpleQueue<T, R: Runtime = Std> {
     mutex: Lock<R>,
     /// Getters waiting for an item.
     not_empty: WaiterQueue<R>,
-    /// Touched only while `mutex` is held.
-    state: R::Cell<SimpleState<T>>,
-}
-
-/// The part of a `SimpleQueue` the lock protects.
-struct SimpleState<T> {
-    items: VecDeque<T>,
-    /// Getters counted in on `not_empty` and not yet counted out: a waiter counts itself
-    /// in before waiting and out after a timeout; `put` counts out the one it wakes.
-    waiting_getters: usize,
+    /// The items; touched only while `mutex` is held.
+    items: R::Cell<VecDeque<T>>,
 }
 
 // SAFETY: the items are only touched while `mutex` is held, so sharing the queue only
@@ -61,10 +55,7 @@ impl<T> SimpleQueue<T> {
         SimpleQueue {
             mutex: Lock::new(),
             not_empty: WaiterQueue::new(),
-            state: StdCell::new(SimpleState {
-                items: VecDeque::new(),
-                waiting_getters: 0,
-            }),
+            items: StdCell::new(VecDeque::new()),
         }
     }
 }
@@ -75,10 +66,7 @@ impl<T, R: Runtime> SimpleQueue<T, R> {
         SimpleQueue {
             mutex: Lock::with_runtime(),
             not_empty: WaiterQueue::with_runtime(),
-            state: <R::Cell<_> as Cell<_>>::new(SimpleState {
-                items: VecDeque::new(),
-                waiting_getters: 0,
-            }),
+            items: <R::Cell<_> as Cell<_>>::new(VecDeque::new()),
         }
     }
 
@@ -87,15 +75,10 @@ impl<T, R: Runtime> SimpleQueue<T, R> {
     #[doc(alias = "put_nowait")]
     pub fn put(&self, item: T) {
         let mut held = self.lock();
-        let waiting = held.with(|s| {
-            s.items.push_back(item);
-            s.waiting_getters
-        });
-        // `> 0` → `>= 0` is an equivalent mutant: `wake_one` with nobody waiting notifies
-        // nobody and counts out nobody; skipping it is only faster.
-        if waiting > 0 {
-            held.wake_one();
-        }
+        held.with(|items| items.push_back(item));
+        // Still under the lock, so the notify's "nobody queued" fast path is exact: a getter
+        // that saw the queue empty was queued before it let the lock go.
+        self.not_empty.notify(1);
     }
     // ANCHOR_END: simple_put
 
@@ -121,7 +104,7 @@ impl<T, R: Runtime> SimpleQueue<T, R> {
 
     /// How many items the queue holds. A snapshot.
     pub fn qsize(&self) -> usize {
-        self.lock().with(|s| s.items.len())
+        self.lock().with(|items| items.len())
     }
 
     /// Whether the queue holds no item. A snapshot.
@@ -134,7 +117,7 @@ impl<T, R: Runtime> SimpleQueue<T, R> {
         let mut held = self.lock();
         let mut timed_out = false;
         loop {
-            if let Some(item) = held.with(|s| s.items.pop_front()) {
+            if let Some(item) = held.with(VecDeque::pop_front) {
                 return Ok(item);
             }
             if timed_out || matches!(limit, WaitLimit::TryOnce) {
@@ -158,33 +141,19 @@ struct SimpleHeld<'a, T, R: Runtime> {
 
 impl<T, R: Runtime> SimpleHeld<'_, T, R> {
     #[inline]
-    fn with<U>(&mut self, f: impl FnOnce(&mut SimpleState<T>) -> U) -> U {
+    fn with<U>(&mut self, f: impl FnOnce(&mut VecDeque<T>) -> U) -> U {
         // SAFETY: a `SimpleHeld` exists only while this thread holds `mutex` (and `wait`
-        // re-acquires it before returning), so no other thread touches the state; the
+        // re-acquires it before returning), so no other thread touches the items; the
         // reference does not outlive `f`.
-        self.queue.state.with_mut(|state| f(unsafe { &mut *state }))
+        self.queue.items.with_mut(|items| f(unsafe { &mut *items }))
     }
 
     /// Waits for a `put` to notify us; returns false if `limit` ran out first.
     fn wait(&mut self, limit: WaitLimit<R>) -> bool {
-        self.with(|s| s.waiting_getters += 1);
-        let notified = self
-            .queue
+        self.queue
             .not_empty
             .wait(&self.queue.mutex, limit)
-            .expect("the queue's lock is held by this call");
-        // Deleting this line is an equivalent mutant: a count too high only makes `put`
-        // look into an empty waiter FIFO; it must never be too low.
-        if !notified {
-            self.with(|s| s.waiting_getters -= 1);
-        }
-        notified
-    }
-
-    #[cold]
-    fn wake_one(&mut self) {
-        let woken = self.queue.not_empty.notify(1);
-        self.with(|s| s.waiting_getters -= woken);
+            .expect("the queue's lock is held by this call")
     }
 }
 
