@@ -5,7 +5,7 @@
 //! - `lock/contended/<n>`: n threads each doing the same number of lock/unlock rounds
 //!   around a tiny critical section (a relaxed load and store of a shared counter: it
 //!   touches a shared cache line, like real protected data). One iteration = one round per
-//!   thread; the time is from a start barrier until the last thread finishes.
+//!   thread; the time is from the first thread leaving a start barrier until the last finishes.
 //! - `rlock/outer`, `rlock/nested`: a first acquisition, and a re-entry while already held.
 //!
 //! Run briefly: `cargo bench --bench lock -- --warm-up-time 1 --measurement-time 2`.

@@ -3,8 +3,8 @@
 //!
 //! - `queue/cap<c>/<p>p<c>c`: a bounded queue of capacity 1 or 64, with 1 producer and 1
 //!   consumer or 2 and 2. Each producer puts its share of the items and each consumer gets
-//!   its share; the time runs from a start barrier until the last consumer has its last
-//!   item. Throughput is in items (elements/s). `sync_channel` has a single consumer, so
+//!   its share; the time runs from the first producer leaving a start barrier until the last
+//!   consumer has its last item (each worker reads the clock itself). Throughput is in items (elements/s). `sync_channel` has a single consumer, so
 //!   it runs only in the 1P/1C shapes.
 //! - `simple_queue/<p>p<c>c`: the unbounded queues, `SimpleQueue` and
 //!   `crossbeam_channel::unbounded`.
@@ -158,7 +158,8 @@ impl BenchQueue for StdQueue {
 }
 
 /// Moves `iters * ITEMS` items through a fresh queue with `p` producers and `c` consumers;
-/// returns the time from the start barrier until every consumer is done.
+/// returns the time from when the first producer leaves the start barrier until the last
+/// consumer has its last item (both read by the worker threads themselves).
 fn run<Q: BenchQueue>(cap: usize, p: usize, c: usize, iters: u64) -> Duration {
     let total = iters * ITEMS;
     let (txs, rxs) = Q::make(cap, p, c);
@@ -171,9 +172,15 @@ fn run<Q: BenchQueue>(cap: usize, p: usize, c: usize, iters: u64) -> Duration {
             let (start, count) = (start.clone(), share(p, i));
             thread::spawn(move || {
                 start.wait();
+                // The clock starts in the threads that do the work, right after they
+                // leave the barrier: a main thread reading it after its own `wait` could
+                // wake later than a consumer that is already done (criterion then sees
+                // "zero time"), and would add its wake-up latency to the window.
+                let began = Instant::now();
                 for item in 0..count {
                     Q::put(&tx, item);
                 }
+                began
             })
         })
         .collect();
@@ -193,10 +200,12 @@ fn run<Q: BenchQueue>(cap: usize, p: usize, c: usize, iters: u64) -> Duration {
         })
         .collect();
     start.wait();
-    let began = Instant::now();
-    for producer in producers {
-        producer.join().unwrap();
-    }
+    // No item can move before the first producer starts, so its clock is the start.
+    let began = producers
+        .into_iter()
+        .map(|producer| producer.join().unwrap())
+        .min()
+        .unwrap();
     let ended = consumers
         .into_iter()
         .map(|consumer| consumer.join().unwrap().0)

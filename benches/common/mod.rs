@@ -11,7 +11,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Starts `threads` threads that each run `round(&shared, &counter)` `rounds` times, and
-/// returns the wall time from a start barrier until the last thread finishes.
+/// returns the wall time from when the first thread leaves a start barrier until the last
+/// thread finishes (each thread reads the clock itself).
 ///
 /// Each round must add exactly one to `counter`, inside the critical section it measures
 /// (the counter touches a shared cache line, like real protected data); the total is
@@ -32,18 +33,22 @@ where
             let round = round.clone();
             thread::spawn(move || {
                 start.wait();
+                // Each worker reads the clock itself: a main thread reading it after its
+                // own `wait` may wake after the workers are done (criterion then sees
+                // "zero time"), and would add its wake-up latency to the window.
+                let began = Instant::now();
                 for _ in 0..rounds {
                     round(&shared, &counter);
                 }
+                (began, Instant::now())
             })
         })
         .collect();
     start.wait();
-    let began = Instant::now();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let elapsed = began.elapsed();
+    let spans: Vec<(Instant, Instant)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let began = spans.iter().map(|span| span.0).min().unwrap();
+    let ended = spans.iter().map(|span| span.1).max().unwrap();
+    let elapsed = ended - began;
     assert_eq!(counter.load(Relaxed), threads as u64 * rounds);
     elapsed
 }
