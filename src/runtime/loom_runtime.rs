@@ -130,6 +130,7 @@ impl Runtime for Loom {
             .map(|_| LoomInstant)
     }
 
+    // ANCHOR: loom_park
     unsafe fn park(
         key: usize,
         validate: impl FnOnce() -> bool,
@@ -176,6 +177,9 @@ impl Runtime for Loom {
         }
     }
 
+    // ANCHOR_END: loom_park
+
+    // ANCHOR: loom_unpark_one
     unsafe fn unpark_one(
         key: usize,
         callback: impl FnOnce(UnparkResult) -> UnparkToken,
@@ -201,6 +205,8 @@ impl Runtime for Loom {
         parked.thread.unpark();
         result
     }
+
+    // ANCHOR_END: loom_unpark_one
 
     unsafe fn unpark_all(key: usize, token: UnparkToken) -> usize {
         let mut lot = LOT.lock().unwrap();
