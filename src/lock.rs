@@ -193,7 +193,9 @@ impl<R: Runtime> Lock<R> {
             }
 
             // Held, and nobody parked yet: the holder may be about to release, so spin a
-            // few rounds before paying for a park.
+            // few rounds before paying for a park. (The mutant `<` → `<=` makes loom spin
+            // once, that is yield, before every park: the models then either report that
+            // no execution timed out, or run past the mutants tool's time limit.)
             if state & PARKED_BIT == 0 && spins < R::SPIN_ROUNDS {
                 spin_round::<R>(spins);
                 // Loom cannot see this line (`Loom::SPIN_ROUNDS` is 0, so the spin branch
