@@ -881,10 +881,10 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
             return false; // a retired index: the thread is past its exit hooks
         }
         let shared = self.shared();
-        // SAFETY: `exit_slot::<T, R>` gets the thread's own slot, the `Shared` block on which
-        // the hook holds a reference (taken below, when the hook is pushed), and the
-        // thread's record; it gives the reference up once. `slot_is_stale` only reads
-        // `shared`.
+        // `exit_slot::<T, R>` gets the thread's own slot, the `Shared` block on which the
+        // hook holds a reference (taken below, when the hook is pushed), and the thread's
+        // record; it gives the reference up once. `slot_is_stale` only reads `shared`.
+        // SAFETY: those are the arguments each function expects, as just listed.
         let hook = unsafe {
             ExitHook::new(
                 [
@@ -1106,9 +1106,8 @@ impl<T, R: Runtime> Deref for LocalRef<'_, T, R> {
         // SAFETY: the value is initialised, and stays so while this `LocalRef` lives: the
         // owner's exit sees the count and keeps it, and `clear`/drop need `&mut` on the
         // ThreadLocal, which our borrow excludes.
-        self.entry
-            .value
-            .with(|value| unsafe { &*(*value).as_ptr() })
+        let read = |value: *const MaybeUninit<T>| unsafe { &*(*value).as_ptr() };
+        self.entry.value.with(read)
     }
 }
 

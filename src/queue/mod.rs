@@ -499,10 +499,10 @@ impl<T, D: Discipline<T>, R: Runtime> Held<'_, T, D, R> {
     /// Runs `f` on the state.
     #[inline]
     fn with<U>(&mut self, f: impl FnOnce(&mut State<D::Store>) -> U) -> U {
-        // SAFETY: a `Held` exists only while this thread holds `mutex` (`Queue::lock`
-        // acquired it, and `wait` re-acquires it before returning), so no other thread is
-        // touching the state; `&mut self` keeps our own accesses apart, and the reference
-        // does not outlive `f`.
+        // A `Held` exists only while this thread holds `mutex` (`Queue::lock` acquired it,
+        // and `wait` re-acquires it before returning), so no other thread touches the state.
+        // SAFETY: that exclusive access; `&mut self` keeps our own accesses apart, and the
+        // reference does not outlive `f`.
         self.queue.state.with_mut(|state| f(unsafe { &mut *state }))
     }
 
