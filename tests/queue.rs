@@ -267,8 +267,26 @@ fn task_done_called_too_many_times_is_an_error_that_changes_nothing() {
 
 #[test]
 fn join_returns_at_once_when_no_task_is_unfinished() {
-    let q = Queue::<u8>::new(0);
-    q.join();
+    // Run `join` on another thread so that a `join` that blocks shows as a failure here
+    // instead of a hung test run. The generous limit is a hang detector, not a timing claim.
+    let q = Arc::new(Queue::<u8>::new(0));
+    let joins_at = |q: &Arc<Queue<u8>>| {
+        let q = Arc::clone(q);
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            q.join();
+            done_tx.send(()).unwrap();
+        });
+        done_rx.recv_timeout(Duration::from_secs(30)).is_ok()
+    };
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert!(joins_at(&q), "join on a fresh queue must not block");
+    // After a full put / get / task_done cycle the count is back to zero, and join returns.
+    q.put(1).unwrap();
+    assert_eq!(q.get(), Ok(1));
+    q.task_done().unwrap();
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert!(joins_at(&q), "join after every task is done must not block");
 }
 
 /// CPython's `test_queue_join`: workers add up the items and mark each done; `join`
