@@ -34,4 +34,4 @@ mod queue_late_waiter_count;
 mod relaxed_slow_release;
 mod semaphore_if_not_while;
 mod thread_local_exit_frees_while_visited;
-mod thread_local_recycles_index_before_clearing;
+// mod thread_local_recycles_index_before_clearing; // uses the crate-private IndexPool API; replaced by the patch-based zoo

@@ -12,6 +12,7 @@
 //! `#[allow(dead_code)]`s.
 
 use std::process::Command;
+use syncsmith::runtime::{Fairness, Loom};
 
 /// The preemption bound used when `LOOM_MAX_PREEMPTIONS` is not set.
 ///
@@ -34,9 +35,7 @@ pub fn model<F>(f: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = builder.preemption_bound.or(Some(DEFAULT_PREEMPTION_BOUND));
-    builder.check(f);
+    check_under_both_fairness_policies(DEFAULT_PREEMPTION_BOUND, f);
 }
 // ANCHOR_END: model
 
@@ -57,8 +56,42 @@ pub fn model3<F>(f: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
+    check_under_both_fairness_policies(THREE_THREAD_BOUND, f);
+}
+
+/// Runs the model twice: once where no slow release hands a lock off (`be_fair` is never
+/// true: a woken thread competes again, and a lone waiter is woken without a hand-off),
+/// once where every one does. `Fairness::Explore` would try both at every unpark, in every
+/// combination, but costs ten times as much on the queue and condition models; the two
+/// fixed policies show every slow release both ways.
+// ANCHOR: both_policies
+#[allow(dead_code)]
+pub fn check_under_both_fairness_policies<F>(bound: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let f = std::sync::Arc::new(f);
+    for policy in [Fairness::Never, Fairness::Always] {
+        Loom::set_fairness(policy);
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = builder.preemption_bound.or(Some(bound));
+        let f = std::sync::Arc::clone(&f);
+        builder.check(move || f());
+    }
+    Loom::set_fairness(Fairness::Explore);
+}
+// ANCHOR_END: both_policies
+
+/// Runs the model with `be_fair` a choice that loom explores at every unpark
+/// ([`Fairness::Explore`]): for the small models where every combination is affordable.
+#[allow(dead_code)]
+pub fn model_exploring_fairness<F>(bound: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    Loom::set_fairness(Fairness::Explore);
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = builder.preemption_bound.or(Some(THREE_THREAD_BOUND));
+    builder.preemption_bound = builder.preemption_bound.or(Some(bound));
     builder.check(f);
 }
 

@@ -2,19 +2,43 @@
 //! loom's `Mutex` and `thread::park`, so that loom explores every interleaving of the
 //! shipped primitives, including the parking and unparking inside them.
 //!
-//! Time: loom has no clock. A timed park yields to the scheduler once and then times out
-//! unless an unparker picked it first. The decision is made under the parking lot's lock,
-//! the same lock an unparker takes, so "unparked" and "timed out" can never both happen:
-//! loom explores both orders of a release racing a timeout, and nothing else.
+//! The parking lot must order threads exactly as `parking_lot_core` promises, and no more,
+//! or a model could pass on an ordering that hardware does not give. What it does:
+//! - one queue and one loom mutex per key; `validate`, the `timed_out` callback and the
+//!   unparker's callback run under that key's mutex, as under the real bucket lock;
+//! - a woken thread is ordered after its unparker by loom's `unpark` alone (the real lot:
+//!   the futex word, released by the unparker and acquired by the sleeper);
+//! - `be_fair` is never decided by unrelated unparks: it follows a [`Fairness`] policy that
+//!   the model chooses (always, never, or a choice loom explores at every unpark).
+//!
+//! Where it still differs from `parking_lot_core`, and why that is safe:
+//! - Keys never share a lock. The real lot hashes keys into buckets, so two primitives may
+//!   share one by chance and then be ordered by it; a model here gets less ordering than
+//!   hardware may give, never more.
+//! - Under [`Fairness::Explore`], `be_fair` can come out `true` only once the parked thread
+//!   has gone to sleep (its coin is stored after it leaves the key's lock); an unpark that
+//!   lands between a thread queueing itself and falling asleep sees `false`. The real
+//!   lot's choice depends on a timer, not on the sleeper. `Always` and `Never` have no
+//!   such gap, which is why syncsmith's models run under both.
+//! - Time: loom has no clock. A timed park yields to the scheduler once and then times out
+//!   unless an unparker took it off the queue first. The decision is made under the key's
+//!   lock, the lock an unparker takes, so "unparked" and "timed out" never both happen:
+//!   loom explores both orders of a release racing a timeout. A deadline that passes
+//!   before the thread even queues itself (a park that times out at once) is not modelled.
+//! - The map from keys to queues is a plain mutex that loom does not see; the loom lazy
+//!   static that holds it orders its first user before every later one, as the real lot's
+//!   lazily created table does.
 
 use super::{
     AtomicInt, AtomicPointer, Cell, Deadline, ParkResult, ParkToken, Runtime, UnparkResult,
     UnparkToken,
 };
-use super::{ExitHooks, IndexPool, ThreadIndexSlot};
+use super::{ExitHooks, IndexPool, JoinHandle, Sealed, ThreadIndexSlot};
 use core::sync::atomic::Ordering;
 use core::time::Duration;
 use loom::sync::atomic;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// The loom runtime: use it as the runtime parameter in loom models
 /// (`Lock::<Loom>::with_runtime()`), inside `loom::model`.
@@ -25,12 +49,14 @@ pub struct Loom;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoomInstant;
 
+impl Sealed for LoomInstant {}
 impl Deadline for LoomInstant {}
 
 super::std_runtime::atomic_int!(atomic::AtomicU8, u8);
 super::std_runtime::atomic_int!(atomic::AtomicU32, u32);
 super::std_runtime::atomic_int!(atomic::AtomicUsize, usize);
 
+impl<T> Sealed for atomic::AtomicPtr<T> {}
 impl<T> AtomicPointer<T> for atomic::AtomicPtr<T> {
     fn new(ptr: *mut T) -> Self {
         atomic::AtomicPtr::new(ptr)
@@ -55,6 +81,7 @@ impl<T> AtomicPointer<T> for atomic::AtomicPtr<T> {
     }
 }
 
+impl<T> Sealed for loom::cell::UnsafeCell<T> {}
 impl<T> Cell<T> for loom::cell::UnsafeCell<T> {
     fn new(value: T) -> Self {
         loom::cell::UnsafeCell::new(value)
@@ -70,40 +97,189 @@ impl<T> Cell<T> for loom::cell::UnsafeCell<T> {
     }
 }
 
-/// One parked thread.
+// ANCHOR: loom_lot
+/// One parked thread, as its key's queue holds it.
 struct Parked {
-    key: usize,
-    ticket: usize,
     thread: loom::thread::Thread,
+    /// Where the unparker leaves the token. A plain (non-loom) mutex: loom's `unpark`
+    /// already makes the woken thread happen-after its unparker, as the futex does under
+    /// `parking_lot_core`, and nothing else may. The unparker fills it and calls `unpark`
+    /// with no loom operation in between, so a token seen means the unpark was issued.
+    token: Arc<std::sync::Mutex<Option<UnparkToken>>>,
+    /// The source of `be_fair` (see `unpark_one`).
+    coin: Arc<atomic::AtomicBool>,
 }
 
-/// The parking lot of one model execution: who is parked on which key, in arrival order,
-/// and the tokens handed to threads that were unparked but have not looked yet.
-#[derive(Default)]
+/// The threads parked on one key, oldest first, behind a lock of that key's own: the only
+/// lock the parking lot takes. `parking_lot_core` locks a bucket per hashed key, so two
+/// keys may share a lock there; they never do here, so a model can never lean on an
+/// ordering that the real lot gives only by the chance of a hash collision.
+struct KeyQueue {
+    /// The key's lock: taken by a compare-exchange with `Acquire`, dropped by a store with
+    /// `Release`, the ordering of the real bucket lock. Not a `loom::sync::Mutex`: loom runs
+    /// model threads as coroutines of one OS thread, so a thread holding a mutex guard
+    /// across a switch can find it poisoned by another model thread's panic (in a model
+    /// that tests panic safety), and loom's `lock` then panics.
+    locked: atomic::AtomicBool,
+    /// Threads blocked on `locked`; they sleep instead of spinning, so that a contended
+    /// key lock adds no busy-wait branches to the model.
+    lockers: std::sync::Mutex<Vec<loom::thread::Thread>>,
+    /// Touched only with `locked` held.
+    parked: std::sync::Mutex<VecDeque<Parked>>,
+}
+
+/// `lock()` on a plain mutex that only `Sync` needs: loom runs one model thread at a
+/// time, and no loom operation happens while one of these guards is alive, so it is
+/// never contended and never held across a switch.
+fn plain<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl KeyQueue {
+    fn new() -> Self {
+        KeyQueue {
+            locked: atomic::AtomicBool::new(false),
+            lockers: std::sync::Mutex::new(Vec::new()),
+            parked: std::sync::Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn lock(&self) {
+        while self
+            .locked
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            // No loom operation between the failed attempt and queueing ourselves, so no
+            // `unlock` can slip in between; an `unpark` that comes before `park` is kept.
+            plain(&self.lockers).push(loom::thread::current());
+            loom::thread::park();
+        }
+    }
+
+    fn unlock(&self) {
+        self.locked.store(false, Ordering::Release);
+        let waiting = plain(&self.lockers).pop();
+        if let Some(thread) = waiting {
+            thread.unpark();
+        }
+    }
+
+    /// Runs `f` on the queue; the caller holds the key's lock.
+    fn with_parked<U>(&self, f: impl FnOnce(&mut VecDeque<Parked>) -> U) -> U {
+        f(&mut plain(&self.parked))
+    }
+}
+
+/// How many distinct keys one model execution may park or unpark on. A key keeps its
+/// queue for the whole execution (a queue shared by two keys would order them).
+const MAX_KEYS: usize = 64;
+
+/// The parking lot of one model execution: a queue per key, and which key owns which.
 struct Lot {
-    queue: Vec<Parked>,
-    woken: Vec<(usize, UnparkToken)>,
-    next_ticket: usize,
-    /// Counts unparks that found a thread; every other one is "fair" (see `unpark_one`).
-    unparks: usize,
-}
-
-impl Lot {
-    fn take_woken(&mut self, ticket: usize) -> Option<UnparkToken> {
-        let i = self.woken.iter().position(|&(t, _)| t == ticket)?;
-        Some(self.woken.swap_remove(i).1)
-    }
-
-    fn has_key(&self, key: usize) -> bool {
-        self.queue.iter().any(|p| p.key == key)
-    }
+    /// Made all at once when the execution first touches the lot, as `parking_lot_core`
+    /// makes its table: loom checks that an atomic is used only after its creation is
+    /// visible, and the lazy static's first access orders its creator before every later
+    /// user (the real table is published the same way). Made lazily one by one, a key's
+    /// queue would need a publication of its own that orders the keys' users.
+    queues: Vec<Arc<KeyQueue>>,
+    /// Which queue belongs to which key: a plain mutex, invisible to loom, so that finding
+    /// a key's queue orders nobody (loom runs one thread at a time: never contended).
+    owners: std::sync::Mutex<HashMap<usize, usize>>,
 }
 
 loom::lazy_static! {
-    // loom's lazy statics live for one model execution, so every execution starts with an
-    // empty parking lot.
-    static ref LOT: loom::sync::Mutex<Lot> = loom::sync::Mutex::new(Lot::default());
+    // Per model execution (loom's lazy statics are), so every execution starts empty.
+    static ref LOT: Lot = Lot {
+        queues: (0..MAX_KEYS).map(|_| Arc::new(KeyQueue::new())).collect(),
+        owners: std::sync::Mutex::new(HashMap::new()),
+    };
 }
+
+/// The queue of `key`, assigned on first use.
+fn queue_of(key: usize) -> Arc<KeyQueue> {
+    let mut owners = plain(&LOT.owners);
+    let next = owners.len();
+    let slot = *owners.entry(key).or_insert(next);
+    assert!(
+        slot < MAX_KEYS,
+        "a loom model parked on more than {MAX_KEYS} keys: raise MAX_KEYS in loom_runtime.rs"
+    );
+    Arc::clone(&LOT.queues[slot])
+}
+
+// ANCHOR: fairness
+/// How the loom parking lot answers `be_fair` (`UnparkResult::be_fair`: "hand the resource
+/// straight to the thread you wake"). `parking_lot_core` says yes when a timer of the
+/// bucket has run out, so on real threads either answer can come at any slow release; a
+/// model must check both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fairness {
+    /// A choice loom explores at every unpark that finds a sleeping thread: both answers,
+    /// in every combination. The most thorough, and the default; it multiplies a model's
+    /// executions by up to two per unpark.
+    Explore,
+    /// Every unpark says "be fair": each slow release of a `Lock` hands it off.
+    Always,
+    /// No unpark says "be fair": a woken thread competes for the lock again.
+    Never,
+}
+
+std::thread_local! {
+    // A plain thread-local of the OS thread that runs `loom::model` (loom runs the model's
+    // threads as coroutines on it), so that tests running in parallel each have their own.
+    static FAIRNESS: core::cell::Cell<Fairness> = const { core::cell::Cell::new(Fairness::Explore) };
+}
+
+impl Loom {
+    /// Sets how the parking lot answers `be_fair` in the models that this OS thread runs
+    /// from now on (see [`Fairness`]). syncsmith's own models run each model twice, once
+    /// with `Never` and once with `Always`, and use `Explore` where the model is small.
+    pub fn set_fairness(fairness: Fairness) {
+        FAIRNESS.with(|f| f.set(fairness));
+    }
+
+    /// The current [`Fairness`] policy of this OS thread's models.
+    pub fn fairness() -> Fairness {
+        FAIRNESS.with(|f| f.get())
+    }
+}
+
+/// The `be_fair` answer for an unpark that woke `oldest`.
+fn be_fair(oldest: &Parked) -> bool {
+    match Loom::fairness() {
+        // The parked thread stored `true` to its coin after it left the key's lock, so the
+        // store is not ordered before this load: once the thread has gone to sleep, loom
+        // lets the load see either value.
+        Fairness::Explore => oldest.coin.load(Ordering::Relaxed),
+        Fairness::Always => true,
+        Fairness::Never => false,
+    }
+}
+// ANCHOR_END: fairness
+
+/// Hands `token` to a thread taken off its queue. Called after the key's lock is dropped,
+/// as `parking_lot_core` wakes threads after unlocking the bucket.
+fn wake(parked: Parked, token: UnparkToken) {
+    *plain(&parked.token) = Some(token);
+    parked.thread.unpark();
+}
+
+/// Sleeps until an unparker has handed this park its token.
+fn sleep_until_woken(token: &std::sync::Mutex<Option<UnparkToken>>) -> UnparkToken {
+    loop {
+        let handed = plain(token).take();
+        if let Some(token) = handed {
+            return token;
+        }
+        // May return at once for an `unpark` meant for an earlier park of this thread;
+        // the loop then sleeps again.
+        loom::thread::park();
+    }
+}
+// ANCHOR_END: loom_lot
 
 loom::thread_local! {
     static THREAD_ID: usize = {
@@ -113,6 +289,10 @@ loom::thread_local! {
         NEXT.fetch_add(1, Ordering::Relaxed)
     };
 }
+
+impl Sealed for Loom {}
+impl Sealed for loom::thread::JoinHandle<()> {}
+impl JoinHandle for loom::thread::JoinHandle<()> {}
 
 impl Runtime for Loom {
     type AtomicU8 = atomic::AtomicU8;
@@ -139,42 +319,48 @@ impl Runtime for Loom {
         _park_token: ParkToken,
         deadline: Option<LoomInstant>,
     ) -> ParkResult {
-        let ticket = {
-            let mut lot = LOT.lock().unwrap();
-            if !validate() {
-                return ParkResult::Invalid;
-            }
-            let ticket = lot.next_ticket;
-            lot.next_ticket += 1;
-            let thread = loom::thread::current();
-            lot.queue.push(Parked {
-                key,
-                ticket,
-                thread,
-            });
-            ticket
-        };
+        let queue = queue_of(key);
+        let token = Arc::new(std::sync::Mutex::new(None));
+        let coin = Arc::new(atomic::AtomicBool::new(false));
+        queue.lock();
+        if !validate() {
+            queue.unlock();
+            return ParkResult::Invalid;
+        }
+        queue.with_parked(|parked| {
+            parked.push_back(Parked {
+                thread: loom::thread::current(),
+                token: Arc::clone(&token),
+                coin: Arc::clone(&coin),
+            })
+        });
+        queue.unlock();
+        // Not ordered before the unparker's read (the key's lock was dropped first), so
+        // loom lets that read see `false` or `true`: the two outcomes of `be_fair`.
+        coin.store(true, Ordering::Relaxed);
         before_sleep();
         if deadline.is_some() {
-            // Give every other thread one chance to unpark us, then decide under the lock.
+            // Give every other thread one chance to unpark us, then decide under the key's
+            // lock, as `parking_lot_core` does when its deadline passes.
             loom::thread::yield_now();
-            let mut lot = LOT.lock().unwrap();
-            if let Some(token) = lot.take_woken(ticket) {
-                return ParkResult::Unparked(token);
+            queue.lock();
+            let still_queued = queue.with_parked(|parked| {
+                let at = parked.iter().position(|p| Arc::ptr_eq(&p.token, &token));
+                at.map(|at| {
+                    parked.remove(at);
+                    parked.is_empty()
+                })
+            });
+            if let Some(was_last_thread) = still_queued {
+                timed_out(key, was_last_thread);
+                queue.unlock();
+                return ParkResult::TimedOut;
             }
-            lot.queue.retain(|p| p.ticket != ticket);
-            let was_last_thread = !lot.has_key(key);
-            timed_out(key, was_last_thread);
-            return ParkResult::TimedOut;
+            queue.unlock();
+            // An unparker took us off the queue first: we were unparked, not timed out.
+            // Wait for its token, as the real lot waits for the unparker to finish.
         }
-        loop {
-            // loom's park may return because of an unpark meant for an earlier park of this
-            // thread; only the token in `woken` says this park was answered.
-            loom::thread::park();
-            if let Some(token) = LOT.lock().unwrap().take_woken(ticket) {
-                return ParkResult::Unparked(token);
-            }
-        }
+        ParkResult::Unparked(sleep_until_woken(&token))
     }
 
     // ANCHOR_END: loom_park
@@ -184,40 +370,41 @@ impl Runtime for Loom {
         key: usize,
         callback: impl FnOnce(UnparkResult) -> UnparkToken,
     ) -> UnparkResult {
-        let mut lot = LOT.lock().unwrap();
-        let Some(i) = lot.queue.iter().position(|p| p.key == key) else {
+        let queue = queue_of(key);
+        queue.lock();
+        let found = queue.with_parked(|parked| {
+            let oldest = parked.pop_front()?;
+            Some((oldest, !parked.is_empty()))
+        });
+        let Some((oldest, have_more_threads)) = found else {
             let result = UnparkResult::default();
             callback(result);
+            queue.unlock();
             return result;
         };
-        let parked = lot.queue.remove(i);
-        // Eventual fairness, made deterministic so loom explores both hand-off styles: the
-        // first unpark of an execution is fair, the next is not, and so on.
-        let be_fair = lot.unparks % 2 == 0;
-        lot.unparks += 1;
         let result = UnparkResult {
             unparked_threads: 1,
-            have_more_threads: lot.has_key(key),
-            be_fair,
+            have_more_threads,
+            be_fair: be_fair(&oldest),
         };
         let token = callback(result);
-        lot.woken.push((parked.ticket, token));
-        parked.thread.unpark();
+        queue.unlock();
+        wake(oldest, token);
         result
     }
 
     // ANCHOR_END: loom_unpark_one
 
     unsafe fn unpark_all(key: usize, token: UnparkToken) -> usize {
-        let mut lot = LOT.lock().unwrap();
-        let (wake, keep): (Vec<Parked>, Vec<Parked>) =
-            lot.queue.drain(..).partition(|p| p.key == key);
-        lot.queue = keep;
-        for parked in &wake {
-            lot.woken.push((parked.ticket, token));
-            parked.thread.unpark();
+        let queue = queue_of(key);
+        queue.lock();
+        let woken: Vec<Parked> = queue.with_parked(|parked| parked.drain(..).collect());
+        queue.unlock();
+        let count = woken.len();
+        for parked in woken {
+            wake(parked, token);
         }
-        wake.len()
+        count
     }
 
     fn thread_id() -> usize {
@@ -257,6 +444,19 @@ impl Runtime for Loom {
 
     fn leak_check() -> loom::alloc::Track<()> {
         loom::alloc::Track::new(())
+    }
+
+    type JoinHandle = loom::thread::JoinHandle<()>;
+
+    fn spawn(
+        name: String,
+        f: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<loom::thread::JoinHandle<()>> {
+        loom::thread::Builder::new().name(name).spawn(f)
+    }
+
+    fn join(handle: loom::thread::JoinHandle<()>) -> std::thread::Result<()> {
+        handle.join()
     }
 }
 

@@ -10,6 +10,39 @@
 //! address of the primitive it waits for) after a `validate` callback, run under the parking
 //! lot's internal lock, confirms it still should; an unparker removes a thread from a key's
 //! queue and decides, under that same lock, what token to hand it.
+//!
+//! The seam is public, so that loom models (syncsmith's own, and users' models of code
+//! built on syncsmith) can name [`Loom`](self) and be generic over `R: Runtime`, but it is
+//! not a way around the crate's invariants:
+//! - [`Runtime`] and the traits of its associated types are *sealed*: only `Std` and `Loom`
+//!   implement them, so the `unsafe impl Sync` blocks of the primitives can rely on the
+//!   atomics being atomic and the cells being checked exactly as documented. A user type
+//!   cannot implement them:
+//!
+//!   ```compile_fail
+//!   use syncsmith::runtime::Runtime;
+//!   #[derive(Debug)]
+//!   struct MyRuntime;
+//!   impl Runtime for MyRuntime {} // error: the trait `Sealed` is private
+//!   ```
+//! - Nothing safe changes per-thread state: a thread's index is set by syncsmith alone
+//!   ([`ThreadIndexSlot`] has no public setter), and the [`IndexPool`] hands out and takes
+//!   back indices only inside the crate:
+//!
+//!   ```compile_fail
+//!   use syncsmith::runtime::{Runtime, Std};
+//!   // Give this thread the index of another thread, to reach its `!Sync` value: refused.
+//!   Std::with_thread_index_slot(|slot| slot.set(Some(0), core::ptr::null()));
+//!   ```
+//!
+//!   ```compile_fail
+//!   use syncsmith::runtime::{Runtime, Std};
+//!   let pool = Std::index_pool();
+//!   Std::with_index_pool(&pool, |pool| pool.give_back(0)); // refused: crate-private
+//!   ```
+//! - Parking and unparking are `unsafe fn`s: parking on, or unparking, a key that belongs
+//!   to a primitive (its address) could forge the tokens that primitive's waiters trust
+//!   ("the lock is yours now").
 
 mod std_runtime;
 pub use std_runtime::{Std, StdCell, StdInstant};
@@ -17,7 +50,15 @@ pub use std_runtime::{Std, StdCell, StdInstant};
 #[cfg(feature = "loom")]
 mod loom_runtime;
 #[cfg(feature = "loom")]
-pub use loom_runtime::{Loom, LoomIndexPool, LoomInstant};
+pub use loom_runtime::{Fairness, Loom, LoomIndexPool, LoomInstant};
+
+/// The seal: a public trait in a private module, so that no type outside syncsmith can
+/// implement [`Runtime`], [`AtomicInt`], [`AtomicPointer`], [`Cell`], [`Deadline`] or
+/// [`JoinHandle`].
+mod sealed {
+    pub trait Sealed {}
+}
+pub(crate) use sealed::Sealed;
 
 // Per-thread bookkeeping for `ThreadLocal`: a small recycled thread index and exit hooks.
 mod per_thread;
@@ -68,7 +109,7 @@ pub struct UnparkResult {
 }
 
 /// An atomic integer with the methods of `core::sync::atomic`'s (and loom's) types.
-pub trait AtomicInt: Send + Sync + Debug {
+pub trait AtomicInt: Sealed + Send + Sync + Debug {
     /// The integer type held.
     type Value: Copy + Eq + Debug;
     /// A new atomic holding `value`.
@@ -106,7 +147,7 @@ pub trait AtomicInt: Send + Sync + Debug {
 }
 
 /// An atomic pointer with the methods of `core::sync::atomic::AtomicPtr` (and loom's).
-pub trait AtomicPointer<T>: Send + Sync + Debug {
+pub trait AtomicPointer<T>: Sealed + Send + Sync + Debug {
     /// A new atomic holding `ptr`.
     fn new(ptr: *mut T) -> Self;
     /// See `AtomicPtr::load`.
@@ -127,7 +168,7 @@ pub trait AtomicPointer<T>: Send + Sync + Debug {
 
 /// An `UnsafeCell` with loom's access style: the pointer is only lent to a closure, so
 /// that loom can check every access for a data race.
-pub trait Cell<T> {
+pub trait Cell<T>: Sealed {
     /// A new cell holding `value`.
     fn new(value: T) -> Self;
     /// Lends a shared pointer to the contents.
@@ -142,13 +183,16 @@ pub trait Cell<T> {
 /// `std::time::Instant`; under loom there is no clock, and only the parking lot decides
 /// when a deadline has passed. Primitives therefore never read the clock themselves: they
 /// pass the deadline down to `park` and act on its result.
-pub trait Deadline: Copy + Send + Sync + Debug {}
+pub trait Deadline: Sealed + Copy + Send + Sync + Debug {}
+
+/// A thread spawned through [`Runtime::spawn`], to be joined with [`Runtime::join`].
+pub trait JoinHandle: Sealed + Send + Debug {}
 
 /// Everything a primitive touches that the model checker must see.
 ///
 /// The methods are associated functions (no `self`): a runtime is a type-level choice, and
 /// primitives carry it as `PhantomData`.
-pub trait Runtime: 'static + Send + Sync + Sized + Debug {
+pub trait Runtime: Sealed + 'static + Send + Sync + Sized + Debug {
     /// An atomic `u8`.
     type AtomicU8: AtomicInt<Value = u8>;
     /// An atomic `u32`.
@@ -181,8 +225,11 @@ pub trait Runtime: 'static + Send + Sync + Sized + Debug {
     /// reported as unparked, never as timed out.
     ///
     /// # Safety
-    /// The callbacks must not call back into the parking lot (park or unpark), and must not
-    /// panic.
+    /// - `key` is an address the caller controls (the address of a primitive's own state):
+    ///   parking on another primitive's key lets that primitive's unparkers hand this
+    ///   thread tokens meant for its own waiters, and the other way round.
+    /// - The callbacks do not call back into the parking lot (park or unpark), and do not
+    ///   panic (they run under the parking lot's lock).
     unsafe fn park(
         key: usize,
         validate: impl FnOnce() -> bool,
@@ -196,7 +243,10 @@ pub trait Runtime: 'static + Send + Sync + Sized + Debug {
     /// lock, sees what was found, and chooses the token the woken thread receives.
     ///
     /// # Safety
-    /// `callback` must not call back into the parking lot, and must not panic.
+    /// - `key` is an address the caller controls: waking a thread parked on another
+    ///   primitive's key, with a token of the caller's choice, can tell it that it owns
+    ///   something it does not (for `Lock`, "the lock was handed to you").
+    /// - `callback` does not call back into the parking lot, and does not panic.
     unsafe fn unpark_one(
         key: usize,
         callback: impl FnOnce(UnparkResult) -> UnparkToken,
@@ -205,8 +255,8 @@ pub trait Runtime: 'static + Send + Sync + Sized + Debug {
     /// Unparks every thread parked on `key`, handing each `token`; returns how many.
     ///
     /// # Safety
-    /// Kept `unsafe` for symmetry with `parking_lot_core`; no caller obligation beyond
-    /// `park`'s.
+    /// `key` is an address the caller controls, and `token` means to the threads parked
+    /// there what the caller intends (see [`unpark_one`](Runtime::unpark_one)).
     unsafe fn unpark_all(key: usize, token: UnparkToken) -> usize;
 
     /// A non-zero number naming the calling thread, unique among live threads.
@@ -261,4 +311,16 @@ pub trait Runtime: 'static + Send + Sync + Sized + Debug {
 
     /// A new [`LeakCheck`](Runtime::LeakCheck) marker.
     fn leak_check() -> Self::LeakCheck;
+
+    // ---- threads, for `futures::ThreadPoolExecutor` ----
+
+    /// A handle on a thread started by [`spawn`](Runtime::spawn).
+    type JoinHandle: JoinHandle;
+
+    /// Starts a thread running `f`, named `name` (`Std`: `std::thread::Builder`; `Loom`: a
+    /// loom model thread, so a pool's workers are explored like any other thread).
+    fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> std::io::Result<Self::JoinHandle>;
+
+    /// Waits for the thread to finish; `Err` carries the payload if it panicked.
+    fn join(handle: Self::JoinHandle) -> std::thread::Result<()>;
 }

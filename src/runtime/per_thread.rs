@@ -87,7 +87,12 @@ impl ThreadIndexSlot {
 
     /// Gives the thread `index` (or takes it away with `None`) and the record that goes
     /// with it. `index` must be below `usize::MAX`; [`IndexPool`] never hands out more.
-    pub fn set(&self, index: Option<usize>, record: *const ()) {
+    ///
+    /// Crate-private: `ThreadLocal`'s `unsafe` code trusts that a slot's index was taken
+    /// from the pool by this thread and is held by no other live thread. A public setter
+    /// would let safe code borrow another thread's index, and with it that thread's
+    /// `!Sync` value.
+    pub(crate) fn set(&self, index: Option<usize>, record: *const ()) {
         let (bucket, offset) = index.map_or((0, 0), bucket_location);
         self.bucket.set(bucket);
         self.offset.set(offset);
@@ -227,7 +232,12 @@ impl Drop for ExitHooks {
 
 /// The runtime-wide pool of thread indices: the lowest free index is handed out first, so
 /// the indices in use stay below the largest number of threads that held one at once.
-#[derive(Debug, Default)]
+///
+/// Only syncsmith takes and gives back indices (and only it can make a pool, so the one
+/// behind [`Runtime::with_index_pool`](super::Runtime::with_index_pool) cannot be swapped
+/// for another): an index handed out twice would give two live threads the same
+/// `ThreadLocal` slot.
+#[derive(Debug)]
 pub struct IndexPool {
     /// Every index below this has been handed out at some point.
     next: usize,
@@ -237,7 +247,7 @@ pub struct IndexPool {
 
 impl IndexPool {
     /// An empty pool; the first index handed out is 0.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         IndexPool {
             next: 0,
             free: BTreeSet::new(),
@@ -245,7 +255,7 @@ impl IndexPool {
     }
 
     /// Hands out the lowest free index.
-    pub fn take(&mut self) -> usize {
+    pub(crate) fn take(&mut self) -> usize {
         if let Some(index) = self.free.pop_first() {
             return index;
         }
@@ -257,7 +267,7 @@ impl IndexPool {
     }
 
     /// Returns `index` to the pool. Only the holder of an index may give it back, once.
-    pub fn give_back(&mut self, index: usize) {
+    pub(crate) fn give_back(&mut self, index: usize) {
         debug_assert!(index < self.next && !self.free.contains(&index));
         self.free.insert(index);
         // Keep `free` small: a free run at the top just lowers `next`.

@@ -4,7 +4,7 @@ use super::{
     AtomicInt, AtomicPointer, Cell, Deadline, ParkResult, ParkToken, Runtime, UnparkResult,
     UnparkToken,
 };
-use super::{ExitHooks, IndexPool, ThreadIndexSlot};
+use super::{ExitHooks, IndexPool, JoinHandle, Sealed, ThreadIndexSlot};
 use core::sync::atomic::{self, Ordering};
 use std::time::{Duration, Instant};
 
@@ -15,10 +15,12 @@ pub struct Std;
 /// `std::time::Instant`, as a runtime deadline.
 pub type StdInstant = Instant;
 
+impl Sealed for Instant {}
 impl Deadline for Instant {}
 
 macro_rules! atomic_int {
     ($atomic:ty, $value:ty) => {
+        impl Sealed for $atomic {}
         impl AtomicInt for $atomic {
             type Value = $value;
             #[inline]
@@ -83,6 +85,7 @@ atomic_int!(atomic::AtomicU8, u8);
 atomic_int!(atomic::AtomicU32, u32);
 atomic_int!(atomic::AtomicUsize, usize);
 
+impl<T> Sealed for atomic::AtomicPtr<T> {}
 impl<T> AtomicPointer<T> for atomic::AtomicPtr<T> {
     #[inline]
     fn new(ptr: *mut T) -> Self {
@@ -125,6 +128,7 @@ impl<T> StdCell<T> {
     }
 }
 
+impl<T> Sealed for StdCell<T> {}
 impl<T> Cell<T> for StdCell<T> {
     #[inline]
     fn new(value: T) -> Self {
@@ -152,6 +156,10 @@ fn next_thread_id() -> usize {
     // Relaxed: only uniqueness matters, and the read-modify-write guarantees it.
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
+
+impl Sealed for Std {}
+impl Sealed for std::thread::JoinHandle<()> {}
+impl JoinHandle for std::thread::JoinHandle<()> {}
 
 impl Runtime for Std {
     type AtomicU8 = atomic::AtomicU8;
@@ -283,6 +291,19 @@ impl Runtime for Std {
 
     #[inline]
     fn leak_check() {}
+
+    type JoinHandle = std::thread::JoinHandle<()>;
+
+    fn spawn(
+        name: String,
+        f: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new().name(name).spawn(f)
+    }
+
+    fn join(handle: std::thread::JoinHandle<()>) -> std::thread::Result<()> {
+        handle.join()
+    }
 }
 
 /// The thread indices of real threads: one pool for the process.
