@@ -157,6 +157,9 @@ impl<T, R: Runtime> Shared<T, R> {
             drop(held);
             return false;
         };
+        // Whether this counts as a failure for `wait(FirstException)`: decided here, from
+        // our own value, because once the lock is released `result` may move it out.
+        let failed = outcome.as_ref().is_err_and(FutureError::is_failure);
         // SAFETY: the lock is held and the stage only now became final, so nobody reads
         // `outcome` yet (readers look at it only once they have seen a final stage).
         self.outcome
@@ -166,8 +169,7 @@ impl<T, R: Runtime> Shared<T, R> {
             .expect("the future's lock is held by this call");
         drop(held);
         // Each watcher is a `wait` or `as_completed` call; it learns which of its inputs
-        // ended, and whether that counts as a failure for `FirstException`.
-        let failed = to == Stage::Failed && self.read_outcome(|o| o.is_err_and(|e| e.is_failure()));
+        // ended.
         for (watcher, index) in watchers {
             watcher.finished(index, failed);
         }
