@@ -93,6 +93,7 @@ fn result_waits_while_the_task_completes() {
 // ANCHOR: callback_race
 /// A callback added while the future completes runs exactly once, with the value: either
 /// in the completing thread (added in time) or at once in the adding thread (too late).
+/// A `result` called meanwhile returns the value once the callback is over.
 #[test]
 fn callback_added_while_the_future_completes_runs_exactly_once() {
     static RAN_IN_COMPLETER: Seen = Seen::new();
@@ -111,6 +112,9 @@ fn callback_added_while_the_future_completes_runs_exactly_once() {
                 ran_in_adder.store(thread::current().id() == adder, SeqCst);
             });
         }
+        // Before the join: `result` must wait while the completer's callbacks read the
+        // value (or loom reports the race on it), and be woken when they are over.
+        assert_eq!(future.result().unwrap(), 7);
         completer.join().unwrap();
         assert_eq!(
             runs.load(SeqCst),
@@ -119,7 +123,6 @@ fn callback_added_while_the_future_completes_runs_exactly_once() {
             runs.load(SeqCst)
         );
         RAN_IN_COMPLETER.record(!ran_in_adder.load(SeqCst));
-        assert_eq!(future.result().unwrap(), 7);
     });
     assert!(
         RAN_IN_COMPLETER.both(),
