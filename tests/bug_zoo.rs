@@ -63,7 +63,10 @@ const CLASSES: &[&str] = &[
 /// One entry of the zoo, as read from its patch file.
 struct Entry {
     name: String,
+    bug: String,
     class: String,
+    primitive: String,
+    chapter: String,
     target: String,
     test: String,
     expect: String,
@@ -107,6 +110,15 @@ fn main() {
                 println!("entry {} ... FAILED\n{why}", entry.name);
                 failures.push(entry.name.clone());
             }
+        }
+    }
+    // The chapter's list of entries is made from the patch files and the excerpts; only a
+    // full run (no filter) checks it, since a filtered run has not checked every excerpt.
+    if filters.is_empty() {
+        let page = chapter_entries(&entries, &root);
+        if let Err(why) = compare_generated(&root, "entries.md", &page, bless) {
+            println!("{why}");
+            failures.push("entries.md".to_owned());
         }
     }
     if !failures.is_empty() {
@@ -289,24 +301,84 @@ fn excerpt(output: &str, expect: &str) -> String {
 }
 
 fn compare_excerpt(root: &Path, entry: &Entry, excerpt: &str, bless: bool) -> Result<(), String> {
-    let path = root
-        .join("docs/generated/bug-zoo")
-        .join(format!("{}.txt", entry.name));
+    compare_generated(root, &format!("{}.txt", entry.name), excerpt, bless)
+}
+
+/// Compares `docs/generated/bug-zoo/<file>` with `now`; under `BUG_ZOO_BLESS` writes it.
+fn compare_generated(root: &Path, file: &str, now: &str, bless: bool) -> Result<(), String> {
+    let path = root.join("docs/generated/bug-zoo").join(file);
     let committed = fs::read_to_string(&path).unwrap_or_default();
-    if committed == excerpt {
+    if committed == now {
         return Ok(());
     }
     if bless {
         fs::create_dir_all(path.parent().expect("a parent")).map_err(|e| e.to_string())?;
-        fs::write(&path, excerpt).map_err(|e| e.to_string())?;
+        fs::write(&path, now).map_err(|e| e.to_string())?;
         println!("  wrote {}", path.display());
         return Ok(());
     }
     Err(format!(
-        "the book's excerpt {} is not what loom says now; rerun with BUG_ZOO_BLESS=1.\n\
-         committed:\n{committed}\nnow:\n{excerpt}",
+        "the book's {} is not what the zoo gives now; rerun with BUG_ZOO_BLESS=1.\n\
+         committed:\n{committed}\nnow:\n{now}",
         path.display()
     ))
+}
+
+/// The bug-zoo chapter's list of entries (`docs/bug-zoo.md` includes it): a table, then
+/// per entry its story, its diff and what loom says, all taken from the patch file and the
+/// checked excerpt, so the chapter shows exactly what the harness checks.
+fn chapter_entries(entries: &[Entry], root: &Path) -> String {
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| (&a.primitive, &a.name).cmp(&(&b.primitive, &b.name)));
+    let mut page = String::new();
+    let _ = writeln!(
+        page,
+        "| Entry | Primitive | Class | Model that catches it |"
+    );
+    let _ = writeln!(page, "|---|---|---|---|");
+    for e in &sorted {
+        let _ = writeln!(
+            page,
+            "| [`{0}`](#{0}) | {1} | {2} | `{3}::{4}` |",
+            e.name, e.primitive, e.class, e.target, e.test
+        );
+    }
+    for e in &sorted {
+        let text = fs::read_to_string(&e.patch).unwrap_or_default();
+        let diff_start = text.find("\ndiff --git").map_or(text.len(), |i| i + 1);
+        let prose: Vec<&str> = text[..diff_start]
+            .lines()
+            .skip_while(|line| !line.trim().is_empty())
+            .collect();
+        let diff: Vec<&str> = text[diff_start..]
+            .lines()
+            .filter(|line| !line.starts_with("index "))
+            .collect();
+        let excerpt = fs::read_to_string(
+            root.join("docs/generated/bug-zoo")
+                .join(format!("{}.txt", e.name)),
+        )
+        .unwrap_or_default();
+        let _ = write!(
+            page,
+            "\n<a id=\"{name}\"></a>\n\n### `{name}`\n\n\
+             *{primitive}, {class}* ([chapter]({chapter})). **{bug}**\n\n{prose}\n\n\
+             The change, `loom-tests/bug_zoo/{name}.patch`:\n\n```diff\n{diff}\n```\n\n\
+             `{target}::{test}` passes on the shipped code; with the change, loom says:\n\n\
+             ```text\n{excerpt}```\n\n\
+             Run it: `cargo test --features loom --test bug_zoo -- {name}`\n",
+            name = e.name,
+            primitive = e.primitive,
+            class = e.class,
+            chapter = e.chapter,
+            bug = e.bug,
+            prose = prose.join("\n").trim(),
+            diff = diff.join("\n"),
+            target = e.target,
+            test = e.test,
+        );
+    }
+    page
 }
 
 fn read_entries(dir: &Path) -> Vec<Entry> {
@@ -351,10 +423,12 @@ fn parse_entry(path: &Path) -> Entry {
         "{}: the change must be a diff against src/",
         path.display()
     );
-    let _ = (field("Bug:"), field("Primitive:"), field("Chapter:"));
     Entry {
         name,
+        bug: field("Bug:"),
         class,
+        primitive: field("Primitive:"),
+        chapter: field("Chapter:"),
         target: target.to_owned(),
         test: test.to_owned(),
         expect: field("Expect:"),
