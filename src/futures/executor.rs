@@ -35,8 +35,9 @@ static POOL_COUNTER: core::sync::atomic::AtomicUsize = core::sync::atomic::Atomi
 // ANCHOR: work_item
 /// A task and the promise of its future, as they wait on the queue (CPython's `_WorkItem`).
 trait WorkItem: Send {
-    /// Runs the task unless its future was cancelled, and completes the future.
-    fn run(self: Box<Self>);
+    /// Runs the task unless its future was cancelled, and completes the future. Calls
+    /// `idle_again` once, when the task is over and before the future is completed.
+    fn run(self: Box<Self>, idle_again: &dyn Fn());
     /// `shutdown(cancel_futures)` took it off the queue: cancel its future.
     fn cancel(self: Box<Self>);
     /// The pool broke before it ran: fail its future with `BrokenPool`.
@@ -54,14 +55,19 @@ where
     T: Send,
     R: Runtime,
 {
-    fn run(self: Box<Self>) {
+    fn run(self: Box<Self>, idle_again: &dyn Fn()) {
         let Task { task, promise } = *self;
         // `cancel` may have won: then the task must not run.
         if !promise.set_running() {
+            idle_again();
             return;
         }
         // A panicking task fails its future; the worker lives on.
-        match catch_unwind(AssertUnwindSafe(task)) {
+        let outcome = catch_unwind(AssertUnwindSafe(task));
+        // Counted idle before the future completes: a thread that waited for this result
+        // and submits the next task finds this worker idle, instead of starting another.
+        idle_again();
+        match outcome {
             Ok(value) => promise.set_result(value),
             Err(payload) => promise.set_panic(payload),
         }
@@ -98,8 +104,9 @@ struct Inner<R: Runtime> {
     submit_lock: Lock<R>,
     /// Touched only with `submit_lock` held.
     control: R::Cell<Control<R>>,
-    /// How many workers wait in `get` for an item (CPython's `_idle_semaphore`, as a
-    /// count): `submit` starts a worker only when this is zero.
+    /// CPython's `_idle_semaphore`, as a count: a worker adds one each time it finishes a
+    /// task (it is about to look for the next), and a `submit` that finds it above zero
+    /// takes one and starts no worker.
     idle: R::AtomicUsize,
     max_workers: usize,
     thread_name_prefix: String,
@@ -322,20 +329,29 @@ impl<R: Runtime> ThreadPoolExecutor<R> {
     /// full. The caller holds `submit_lock`.
     fn start_worker_if_needed(&self) {
         let inner = &*self.inner;
-        // Relaxed: a hint, as CPython's `_idle_semaphore.acquire(timeout=0)`. A stale zero
-        // starts a worker that was not strictly needed; a stale non-zero leaves the item to
-        // a worker that is about to finish its task (the pool is never left without any
-        // worker: the first submit always starts one).
-        if inner.idle.load(Relaxed) > 0 {
-            return;
+        let started = inner.with_control(|c| c.started);
+        if started == inner.max_workers {
+            return; // full: nothing to decide, and no need to touch `idle`
+        }
+        // CPython's `_idle_semaphore.acquire(timeout=0)`: a worker that finished a task
+        // will take this item. Relaxed: `idle` orders nothing, it only says whether to
+        // start a thread; the item itself is handed over by the queue's lock. A worker
+        // just starting does not count (it may be about to take an older item), so a burst
+        // of submits starts threads up to `max_workers`, as in CPython.
+        let mut idle = inner.idle.load(Relaxed);
+        while idle > 0 {
+            match inner
+                .idle
+                .compare_exchange_weak(idle, idle - 1, Relaxed, Relaxed)
+            {
+                Ok(_) => return,
+                Err(now) => idle = now,
+            }
         }
         let index = inner.with_control(|c| {
-            (c.started < inner.max_workers).then(|| {
-                c.started += 1;
-                c.started - 1
-            })
+            c.started += 1;
+            c.started - 1
         });
-        let Some(index) = index else { return };
         let thread_id = Arc::new(<R::AtomicUsize as AtomicInt>::new(0));
         let worker = {
             let inner = Arc::clone(&self.inner);
@@ -410,13 +426,13 @@ fn worker_loop<R: Runtime>(inner: &Inner<R>, thread_id: &R::AtomicUsize) {
             return;
         }
     }
-    loop {
-        // Relaxed: `idle` is a hint for `submit` (see `start_worker_if_needed`).
+    // Relaxed: `idle` is a hint for `submit` (see `start_worker_if_needed`).
+    let idle_again = || {
         inner.idle.fetch_add(1, Relaxed);
-        let item = inner.queue.get();
-        inner.idle.fetch_sub(1, Relaxed);
-        match item {
-            Ok(item) => item.run(),
+    };
+    loop {
+        match inner.queue.get() {
+            Ok(item) => item.run(&idle_again),
             // Shut down and drained (CPython's `None` sentinel).
             Err(_) => return,
         }
