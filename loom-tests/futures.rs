@@ -249,3 +249,24 @@ fn dropped_promise_wakes_its_waiter() {
         "result never had to wait, or never found it done"
     );
 }
+
+/// A worker that finished its task counts as idle before the task's future completes, so a
+/// second task submitted after the first one's `result` runs on that worker: the pool
+/// starts no second thread (CPython's idle semaphore; `test_idle_thread_reuse`).
+#[test]
+fn a_worker_that_finished_its_task_is_reused_not_a_second_thread() {
+    // Bound 2 (`model3`): two threads only, but two full submit/result round trips through
+    // the queue and two futures take about a minute at bound 3. The decision it checks is
+    // made once per submit, with no preemption needed to reach it.
+    model3(|| {
+        let pool = Pool::with_runtime(2);
+        assert_eq!(pool.submit(|| 1u32).unwrap().result().unwrap(), 1);
+        assert_eq!(pool.submit(|| 2u32).unwrap().result().unwrap(), 2);
+        let state = format!("{pool:?}");
+        assert!(
+            state.contains("threads: 1,"),
+            "expected exactly one worker thread: {state}"
+        );
+        pool.shutdown(true, false);
+    });
+}
