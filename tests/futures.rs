@@ -77,6 +77,23 @@ fn blocked_on(event: &Arc<Event>, value: i32) -> impl FnOnce() -> i32 + Send + '
     }
 }
 
+/// Submits a task that returns `value` once `release` is set, and returns its future once
+/// the task has started (so it can no longer be cancelled).
+fn running_until(pool: &ThreadPoolExecutor, release: &Arc<Event>, value: i32) -> Future<i32> {
+    let started = Arc::new(Event::new());
+    let future = {
+        let (started, release) = (Arc::clone(&started), Arc::clone(release));
+        pool.submit(move || {
+            started.set();
+            release.wait();
+            value
+        })
+        .unwrap()
+    };
+    started.wait();
+    future
+}
+
 /// The name of the thread a task ran on.
 fn thread_name() -> String {
     std::thread::current().name().unwrap_or("").to_owned()
@@ -503,17 +520,8 @@ fn default_thread_names_are_numbered_per_pool() {
 fn shutdown_cancel_futures_cancels_every_task_not_started() {
     // test_cancel_futures (and test_cancel_futures_wait_false below)
     let pool = ThreadPoolExecutor::new(1);
-    let (started, release) = (Arc::new(Event::new()), Arc::new(Event::new()));
-    let running = {
-        let (started, release) = (Arc::clone(&started), Arc::clone(&release));
-        pool.submit(move || {
-            started.set();
-            release.wait();
-            0
-        })
-        .unwrap()
-    };
-    started.wait();
+    let release = Arc::new(Event::new());
+    let running = running_until(&pool, &release, 0);
     let queued: Vec<_> = (1..=10).map(|i| pool.submit(move || i).unwrap()).collect();
     pool.shutdown(false, true);
     assert!(
@@ -527,19 +535,10 @@ fn shutdown_cancel_futures_cancels_every_task_not_started() {
 
 #[test]
 fn shutdown_cancel_futures_with_wait_joins_after_cancelling() {
-    // test_cancel_futures_wait_false's sibling with wait = true
+    // test_cancel_futures with wait = true, the shutdown racing the running task's end
     let pool = ThreadPoolExecutor::new(1);
-    let (started, release) = (Arc::new(Event::new()), Arc::new(Event::new()));
-    let running = {
-        let (started, release) = (Arc::clone(&started), Arc::clone(&release));
-        pool.submit(move || {
-            started.set();
-            release.wait();
-            5
-        })
-        .unwrap()
-    };
-    started.wait();
+    let release = Arc::new(Event::new());
+    let running = running_until(&pool, &release, 5);
     let queued = pool.submit(|| 6).unwrap();
     let releaser = {
         let release = Arc::clone(&release);
