@@ -175,6 +175,8 @@ impl<T, R: Runtime> Shared<T, R> {
         // `outcome` yet (readers look at it only once they have seen a final stage).
         self.outcome
             .with_mut(|slot| unsafe { *slot = Some(outcome) });
+        // Skipped under loom, where nobody spins. (The mutant `>` → `>=` stores the hint
+        // under loom too, where nobody reads it: equivalent.)
         if R::SPIN_ROUNDS > 0 {
             // Relaxed: a hint for spinning waiters; they take the lock before they trust
             // anything, and this thread releases it after the outcome is stored.
@@ -245,6 +247,9 @@ impl<T, R: Runtime> Shared<T, R> {
         limit: WaitLimit<R>,
         f: impl FnOnce(bool) -> U,
     ) -> U {
+        // Never under loom. (The mutant `>` → `>=` makes loom's waiters yield ten times
+        // before they take the lock: that only delays the look, decided under the lock as
+        // before, so it is equivalent; the models pass with it.)
         if R::SPIN_ROUNDS > 0 && !matches!(limit, WaitLimit::TryOnce) {
             self.spin_until_done();
         }
