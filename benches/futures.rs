@@ -18,7 +18,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use workloads::{Pools, TASKS};
 
 fn futures(c: &mut Criterion) {
-    let pools = Pools::new();
+    let pools = Pools::default();
     let mut group = c.benchmark_group("futures/submit_result");
     group.throughput(Throughput::Elements(TASKS));
     group.sample_size(10);

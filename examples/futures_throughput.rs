@@ -81,15 +81,15 @@ pub fn rayon_oneshot(pool: &rayon::ThreadPool, tasks: u64) -> u64 {
     slots.into_iter().map(|rx| rx.recv().unwrap()).sum()
 }
 
-/// The pools, built once.
+/// The pools, built once (`Pools::default()`).
 pub struct Pools {
     pub syncsmith: ThreadPoolExecutor,
     pub threadpool: threadpool::ThreadPool,
     pub rayon: rayon::ThreadPool,
 }
 
-impl Pools {
-    pub fn new() -> Self {
+impl Default for Pools {
+    fn default() -> Self {
         Pools {
             syncsmith: ThreadPoolExecutor::new(WORKERS),
             threadpool: threadpool::ThreadPool::new(WORKERS),
@@ -145,7 +145,7 @@ pub fn main() {
         .nth(1)
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
-    let pools = Pools::new();
+    let pools = Pools::default();
     let names = [
         "syncsmith submit+result",
         "syncsmith map",
