@@ -1,0 +1,216 @@
+//! Turning comparisons into the markdown files under `docs/results/` that the book
+//! includes, and the raw rounds into `rounds.csv`.
+//!
+//! Every generated file says how it was made (command, date, rounds) in its last line, and
+//! a quick run says in its first line that its numbers are not for quoting: an included
+//! table cannot lose its provenance.
+
+use crate::method::{Comparison, Mode, Settings, Spread};
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// A duration in nanoseconds, with three significant digits and a fitting unit.
+pub fn time(ns: f64) -> String {
+    scaled(ns, [" ns", " µs", " ms", " s"])
+}
+
+/// A rate in operations per second, with three significant digits ("12.3 M/s").
+pub fn rate(per_second: f64) -> String {
+    scaled(per_second, ["/s", " K/s", " M/s", " G/s"])
+}
+
+/// `value` divided by 1000 until it is below 1000 (or the units run out), with the unit
+/// for that many divisions.
+fn scaled(mut value: f64, units: [&str; 4]) -> String {
+    let mut unit = 0;
+    while value >= 999.5 && unit + 1 < units.len() {
+        value /= 1e3;
+        unit += 1;
+    }
+    format!("{}{}", significant(value), units[unit])
+}
+
+/// `value` with three significant digits (no exponent; values here are 1 to 999).
+fn significant(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// `n` things, with the plural when it needs one ("1 round", "9 rounds").
+pub fn count(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
+/// A ratio cell: the median, and the lowest and highest round in brackets.
+pub fn ratio(spread: Spread) -> String {
+    format!("{:.2} ({:.2}–{:.2})", spread.median, spread.min, spread.max)
+}
+
+/// One ratio column: `ours`' time divided by `anchor`'s, headed `label`.
+pub struct Ratio {
+    pub ours: &'static str,
+    pub anchor: &'static str,
+    pub label: &'static str,
+}
+
+/// A table: one row per shape, one time column per contestant (the median time per
+/// operation), then one column per ratio. A contestant or ratio a shape lacks shows "—".
+pub struct Table {
+    /// The first column's heading (what a row is, and what one operation is).
+    pub heading: &'static str,
+    pub columns: Vec<&'static str>,
+    pub ratios: Vec<Ratio>,
+    pub rows: Vec<Comparison>,
+}
+
+impl Table {
+    pub fn markdown(&self) -> String {
+        let mut out = format!("| {} |", self.heading);
+        for name in &self.columns {
+            write!(out, " `{name}` |").unwrap();
+        }
+        for ratio in &self.ratios {
+            write!(out, " {} |", ratio.label).unwrap();
+        }
+        out.push_str("\n|---|");
+        for _ in 0..self.columns.len() + self.ratios.len() {
+            out.push_str("--:|");
+        }
+        out.push('\n');
+        for row in &self.rows {
+            write!(out, "| {} |", row.shape).unwrap();
+            for name in &self.columns {
+                let cell = row.time(name).map_or("—".to_owned(), |t| time(t.median));
+                write!(out, " {cell} |").unwrap();
+            }
+            for r in &self.ratios {
+                let cell = row.ratio(r.ours, r.anchor).map_or("—".to_owned(), ratio);
+                write!(out, " {cell} |").unwrap();
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// What every generated file records about the run, and where the files go.
+pub struct Run {
+    pub settings: Settings,
+    /// The command line that reproduces this run.
+    pub command: String,
+    /// When the run started, "YYYY-MM-DD HH:MM UTC".
+    pub date: String,
+    /// The output folder; `None` in a smoke run, which prints instead of writing.
+    pub out: Option<PathBuf>,
+    /// Every comparison made so far, for `rounds.csv`.
+    log: RefCell<Vec<Comparison>>,
+}
+
+impl Run {
+    pub fn new(settings: Settings, command: String, date: String, out: Option<PathBuf>) -> Run {
+        Run {
+            settings,
+            command,
+            date,
+            out,
+            log: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Keeps `comparison` for `rounds.csv` and hands it back.
+    pub fn logged(&self, comparison: Comparison) -> Comparison {
+        self.log.borrow_mut().push(comparison.clone());
+        comparison
+    }
+
+    /// The first line of a quick run's files (empty in a full run).
+    pub fn warning(&self) -> String {
+        match self.settings.mode {
+            Mode::Full => String::new(),
+            Mode::Quick => format!(
+                "**Quick run (`{}`): a tenth of the work and {}, on whatever else the \
+                 machine was doing. Not for quoting: re-run without `--quick` on a quiet \
+                 machine.**\n\n",
+                self.command,
+                count(self.settings.rounds, "round")
+            ),
+            Mode::Smoke => "**Smoke run: a thousandth of the work, one round.**\n\n".to_owned(),
+        }
+    }
+
+    /// How to read a table's times and ratios.
+    pub fn reading_note(&self) -> String {
+        format!(
+            "Each time is the median over {rounds} of the time one operation took. Each ratio \
+             is syncsmith's time divided by the anchor's in the same round, the median over \
+             the {rounds}, with the lowest and the highest round in brackets: below 1, \
+             syncsmith is faster.",
+            rounds = count(self.settings.rounds, "round"),
+        )
+    }
+
+    /// The provenance line that ends every generated markdown file.
+    pub fn provenance(&self) -> String {
+        format!(
+            "Generated by `{}` on {}; machine and method in \
+             [How the numbers were measured](measuring.md).\n",
+            self.command, self.date,
+        )
+    }
+
+    /// Writes `docs/results/<file>` (or prints it, in a smoke run).
+    pub fn write(&self, file: &str, contents: &str) {
+        match &self.out {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).expect("create the results folder");
+                let path = dir.join(file);
+                std::fs::write(&path, contents)
+                    .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+                eprintln!("wrote {}", path.display());
+            }
+            None => println!("---- {file}\n{contents}"),
+        }
+    }
+
+    /// Writes a generated markdown `<file>`: a do-not-edit comment, the quick-run warning,
+    /// `body`, then the provenance line.
+    pub fn write_markdown(&self, file: &str, body: &str) {
+        let contents = format!(
+            "<!-- Generated by `{}`: do not edit, re-run it. -->\n\n{}{body}\n{}",
+            self.command,
+            self.warning(),
+            self.provenance()
+        );
+        self.write(file, &contents);
+    }
+
+    /// Writes a table file: `table`, what its shapes are (`shapes`), and how to read it.
+    pub fn write_table(&self, file: &str, table: &Table, shapes: &str) {
+        let body = format!("{}\n{shapes} {}\n", table.markdown(), self.reading_note());
+        self.write_markdown(file, &body);
+    }
+
+    /// Every round of every comparison: shape, contestant, round, nanoseconds per op.
+    pub fn rounds_csv(&self) -> String {
+        let mut out = String::from("shape,contestant,round,ns_per_op\n");
+        for comparison in self.log.borrow().iter() {
+            for (name, rounds) in comparison.names.iter().zip(&comparison.per_op_ns) {
+                for (round, ns) in rounds.iter().enumerate() {
+                    let shape = comparison.shape.replace('"', "\"\"");
+                    writeln!(out, "\"{shape}\",{name},{round},{ns:.3}").unwrap();
+                }
+            }
+        }
+        out
+    }
+}
