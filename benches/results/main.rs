@@ -250,7 +250,7 @@ fn write_machine(run: &Run, load_before: &str, took_secs: u64) {
     let (model, logical) = machine::cpu();
     let available = std::thread::available_parallelism().map_or(0, |n| n.get());
     let body = format!(
-        "| | |\n\
+        "| What | This run |\n\
          |---|---|\n\
          | Command | `{command}` |\n\
          | Date | {date} |\n\
