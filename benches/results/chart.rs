@@ -204,9 +204,10 @@ impl Panel {
         }
     }
 
-    /// This panel's numbers as a markdown table: a row per contestant, a column per x.
+    /// This panel's numbers as a markdown table: a row per contestant, a column per x, in
+    /// millions per second (one unit for the whole table keeps its cells narrow).
     fn markdown(&self) -> String {
-        let mut out = format!("| {} |", self.x_label);
+        let mut out = String::from("| Millions per second |");
         for threads in &self.xs {
             write!(out, " {threads} |").unwrap();
         }
@@ -217,7 +218,8 @@ impl Panel {
             write!(out, "| `{name}` |").unwrap();
             for point in &self.points {
                 let cell = point.rate(name).map_or("—".to_owned(), |sp| {
-                    format!("{} ({}–{})", rate(sp.median), rate(sp.min), rate(sp.max))
+                    let m = |per_second: f64| per_second / 1e6;
+                    format!("{:.2} ({:.2}–{:.2})", m(sp.median), m(sp.min), m(sp.max))
                 });
                 write!(out, " {cell} |").unwrap();
             }
@@ -264,7 +266,14 @@ pub fn write(run: &Run, panels: &[Panel]) {
 
     let mut md = String::new();
     for panel in panels {
-        writeln!(md, "{}:\n\n{}", panel.title, panel.markdown()).unwrap();
+        writeln!(
+            md,
+            "{}, by {}:\n\n{}",
+            panel.title,
+            panel.x_label,
+            panel.markdown()
+        )
+        .unwrap();
     }
     run.write_markdown(
         "throughput.md",

@@ -107,7 +107,7 @@ pub fn fairness_table(run: &Run) {
         Mode::Smoke => (1, Duration::from_millis(20)),
     };
     let mut table = String::from(
-        "| Lock | run | acquisitions | per thread (fewest–most) | longest wait | waits over 1 ms | waits over 10 ms |\n\
+        "| Lock | Run | Acquisitions | Per thread, fewest–most | Longest wait | Waits > 1 ms | > 10 ms |\n\
          |---|--:|--:|--:|--:|--:|--:|\n",
     );
     let mut rows = vec![Vec::new(); contenders.len()];

@@ -7,7 +7,7 @@
 //! "Futures" section of the API contract (`ThreadPoolExecutor::new`, `submit`, `map`,
 //! `Future::result`); if the landed API differs, fix it here.
 
-use crate::method::{compare, contestant, Contestant};
+use crate::method::{contestant, Contestant};
 use crate::report::{Ratio, Run, Table};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -111,12 +111,8 @@ pub fn futures_table(run: &Run) {
     let s = &run.settings;
     let tasks = s.work(100_000);
     let rows = vec![
-        run.logged(compare(
-            s,
-            "`submit` + `result`: one task",
-            shape(ours_submit, tasks),
-        )),
-        run.logged(compare(s, "`map`: one task", shape(ours_map, tasks))),
+        run.compare("`submit` + `result`: one task", shape(ours_submit, tasks)),
+        run.compare("`map`: one task", shape(ours_map, tasks)),
     ];
     let table = Table {
         heading: "Shape: one task",
@@ -124,7 +120,6 @@ pub fn futures_table(run: &Run) {
         ratios: vec![Ratio {
             ours: OURS,
             anchor: ANCHOR,
-            label: "executor ÷ hand-written pool",
         }],
         rows,
     };

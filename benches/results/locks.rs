@@ -3,7 +3,7 @@
 
 use crate::chart::Panel;
 use crate::common::locks::{contended_run, BenchLock};
-use crate::method::{compare, contestant, timed, Contestant};
+use crate::method::{contestant, timed, Contestant};
 use crate::report::{count, Ratio, Run, Table};
 use std::hint::black_box;
 
@@ -30,28 +30,26 @@ fn contended<'a, L: BenchLock>(threads: usize, ops: u64) -> Contestant<'a> {
 /// The `Lock` table: `docs/results/lock.md`.
 pub fn lock_table(run: &Run) {
     let s = &run.settings;
-    let mut rows = vec![run.logged(compare(
-        s,
+    let mut rows = vec![run.compare(
         "uncontended: acquire + release",
         vec![
             uncontended::<Ours>(s.work(2_000_000)),
             uncontended::<ParkingLot>(s.work(2_000_000)),
             uncontended::<Std>(s.work(2_000_000)),
         ],
-    ))];
+    )];
     for threads in [2, 4] {
         // Enough work (tens of milliseconds) that the threads really overlap rather than
         // each finishing within one scheduler time slice.
         let ops = s.work(2_000_000);
-        rows.push(run.logged(compare(
-            s,
+        rows.push(run.compare(
             &format!("contended, {threads} threads: one acquisition"),
             vec![
                 contended::<Ours>(threads, ops),
                 contended::<ParkingLot>(threads, ops),
                 contended::<Std>(threads, ops),
             ],
-        )));
+        ));
     }
     let table = Table {
         heading: "Shape: one operation",
@@ -60,12 +58,10 @@ pub fn lock_table(run: &Run) {
             Ratio {
                 ours: Ours::NAME,
                 anchor: ParkingLot::NAME,
-                label: "`Lock` ÷ parking_lot",
             },
             Ratio {
                 ours: Ours::NAME,
                 anchor: Std::NAME,
-                label: "`Lock` ÷ std",
             },
         ],
         rows,
@@ -87,8 +83,7 @@ pub fn rlock_table(run: &Run) {
     const ANCHOR: &str = "parking_lot::ReentrantMutex";
     let s = &run.settings;
     let ops = s.work(2_000_000);
-    let outer = run.logged(compare(
-        s,
+    let outer = run.compare(
         "outer: acquire + release, not yet held",
         vec![
             contestant(OURS, ops, |n| {
@@ -100,9 +95,8 @@ pub fn rlock_table(run: &Run) {
                 timed(n, || drop(black_box(&lock).lock()))
             }),
         ],
-    ));
-    let nested = run.logged(compare(
-        s,
+    );
+    let nested = run.compare(
         "nested: acquire + release, already held",
         vec![
             contestant(OURS, ops, |n| {
@@ -116,14 +110,13 @@ pub fn rlock_table(run: &Run) {
                 timed(n, || drop(black_box(&lock).lock()))
             }),
         ],
-    ));
+    );
     let table = Table {
         heading: "Shape: one operation",
         columns: vec![OURS, ANCHOR],
         ratios: vec![Ratio {
             ours: OURS,
             anchor: ANCHOR,
-            label: "`RLock` ÷ parking_lot",
         }],
         rows: vec![outer, nested],
     };
@@ -143,20 +136,19 @@ pub fn lock_sweep(run: &Run) -> Panel {
         .iter()
         .map(|&threads| {
             let ops = s.work(2_000_000);
-            run.logged(compare(
-                s,
+            run.compare(
                 &format!("lock throughput, {}", count(threads, "thread")),
                 vec![
                     contended::<Ours>(threads, ops),
                     contended::<ParkingLot>(threads, ops),
                     contended::<Std>(threads, ops),
                 ],
-            ))
+            )
         })
         .collect();
     Panel {
-        title: "Lock: acquisitions per second, threads hammering one lock",
-        x_label: "threads",
+        title: "Lock: acquisitions per second",
+        x_label: "threads hammering one lock",
         y_label: "acquisitions / s",
         xs,
         series: vec![

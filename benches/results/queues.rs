@@ -6,7 +6,7 @@ use crate::chart::Panel;
 use crate::common::queues::{
     barrier_run, plain_run, BenchQueue, Crossbeam, SyncChannel, TextbookQueue,
 };
-use crate::method::{compare, contestant, Contestant};
+use crate::method::{contestant, Contestant};
 use crate::report::{count, Ratio, Run, Table};
 
 type Ours = syncsmith::Queue<u64>;
@@ -76,7 +76,7 @@ pub fn queue_table(run: &Run) {
                 ));
             }
             let shape = format!("capacity {cap}, {p}P/{c}C, {} harness", harness.name());
-            rows.push(run.logged(compare(s, &shape, contestants)));
+            rows.push(run.compare(&shape, contestants));
         }
     }
     let table = Table {
@@ -86,17 +86,14 @@ pub fn queue_table(run: &Run) {
             Ratio {
                 ours: Ours::NAME,
                 anchor: BOUNDED,
-                label: "`Queue` ÷ crossbeam",
             },
             Ratio {
                 ours: Ours::NAME,
                 anchor: TextbookQueue::NAME,
-                label: "`Queue` ÷ textbook",
             },
             Ratio {
                 ours: Ours::NAME,
                 anchor: SyncChannel::NAME,
-                label: "`Queue` ÷ sync_channel",
             },
         ],
         rows,
@@ -128,14 +125,13 @@ pub fn simple_queue_table(run: &Run) {
     for (p, c) in [(1, 1), (2, 2)] {
         for harness in [Harness::Plain, Harness::Barrier] {
             let shape = format!("{p}P/{c}C, {} harness", harness.name());
-            rows.push(run.logged(compare(
-                s,
+            rows.push(run.compare(
                 &shape,
                 vec![
                     harness.contestant::<Simple>(Simple::NAME, 0, (p, c), s.work(ITEMS)),
                     harness.contestant::<Crossbeam>(UNBOUNDED, 0, (p, c), s.work(ITEMS)),
                 ],
-            )));
+            ));
         }
     }
     let table = Table {
@@ -144,7 +140,6 @@ pub fn simple_queue_table(run: &Run) {
         ratios: vec![Ratio {
             ours: Simple::NAME,
             anchor: UNBOUNDED,
-            label: "`SimpleQueue` ÷ crossbeam",
         }],
         rows,
     };
@@ -173,8 +168,7 @@ pub fn queue_sweep(run: &Run) -> Panel {
         .map(|&pairs| {
             let shape = (pairs, pairs);
             let items = s.work(ITEMS);
-            run.logged(compare(
-                s,
+            run.compare(
                 &format!(
                     "queue throughput, {}",
                     count(pairs, "producer/consumer pair")
@@ -187,12 +181,12 @@ pub fn queue_sweep(run: &Run) -> Panel {
                     h.contestant::<Simple>(Simple::NAME, 0, shape, items),
                     h.contestant::<Crossbeam>(UNBOUNDED, 0, shape, items),
                 ],
-            ))
+            )
         })
         .collect();
     Panel {
-        title: "Queues: items per second, producer/consumer pairs",
-        x_label: "producer/consumer pairs (capacity 64, or unbounded)",
+        title: "Queues: items per second",
+        x_label: "producer/consumer pairs (bounded queues: capacity 64)",
         y_label: "items / s",
         xs,
         series: vec![

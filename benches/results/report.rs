@@ -5,7 +5,7 @@
 //! a quick run says in its first line that its numbers are not for quoting: an included
 //! table cannot lose its provenance.
 
-use crate::method::{Comparison, Mode, Settings, Spread};
+use crate::method::{self, Comparison, Contestant, Mode, Settings, Spread};
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -56,18 +56,19 @@ pub fn ratio(spread: Spread) -> String {
     format!("{:.2} ({:.2}–{:.2})", spread.median, spread.min, spread.max)
 }
 
-/// One ratio column: `ours`' time divided by `anchor`'s, headed `label`.
+/// A ratio to report: `ours`' time divided by `anchor`'s.
 pub struct Ratio {
     pub ours: &'static str,
     pub anchor: &'static str,
-    pub label: &'static str,
 }
 
-/// A table: one row per shape, one time column per contestant (the median time per
-/// operation), then one column per ratio. A contestant or ratio a shape lacks shows "—".
+/// A table in long form, narrow enough for a book page: for each shape, one line per
+/// contestant with its median time per operation and, on an anchor's line, the ratio of
+/// syncsmith's time to this anchor's. A contestant a shape lacks is left out.
 pub struct Table {
     /// The first column's heading (what a row is, and what one operation is).
     pub heading: &'static str,
+    /// The contestants, syncsmith's first.
     pub columns: Vec<&'static str>,
     pub ratios: Vec<Ratio>,
     pub rows: Vec<Comparison>,
@@ -75,29 +76,41 @@ pub struct Table {
 
 impl Table {
     pub fn markdown(&self) -> String {
-        let mut out = format!("| {} |", self.heading);
-        for name in &self.columns {
-            write!(out, " `{name}` |").unwrap();
-        }
-        for ratio in &self.ratios {
-            write!(out, " {} |", ratio.label).unwrap();
-        }
-        out.push_str("\n|---|");
-        for _ in 0..self.columns.len() + self.ratios.len() {
-            out.push_str("--:|");
-        }
-        out.push('\n');
+        let mut out = format!(
+            "| {} | Contestant | Time per operation | syncsmith ÷ this (lowest–highest) |\n\
+             |---|---|--:|--:|\n",
+            self.heading
+        );
+        // With more than one syncsmith contestant (`Condition<Lock>` and `<RLock>`), each
+        // ratio says whose it is.
+        let name_ours = self.ratios.iter().any(|r| r.ours != self.columns[0]);
         for row in &self.rows {
-            write!(out, "| {} |", row.shape).unwrap();
+            let mut shape = row.shape.as_str();
             for name in &self.columns {
-                let cell = row.time(name).map_or("—".to_owned(), |t| time(t.median));
-                write!(out, " {cell} |").unwrap();
+                let Some(t) = row.time(name) else { continue };
+                // Each ratio whose anchor is this contestant.
+                let ratios: Vec<String> = self
+                    .ratios
+                    .iter()
+                    .filter(|r| r.anchor == *name)
+                    .filter_map(|r| {
+                        let spread = row.ratio(r.ours, r.anchor)?;
+                        Some(if name_ours {
+                            format!("{} for `{}`", ratio(spread), r.ours)
+                        } else {
+                            ratio(spread)
+                        })
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "| {shape} | `{name}` | {} | {} |",
+                    time(t.median),
+                    ratios.join("<br>")
+                )
+                .unwrap();
+                shape = "";
             }
-            for r in &self.ratios {
-                let cell = row.ratio(r.ours, r.anchor).map_or("—".to_owned(), ratio);
-                write!(out, " {cell} |").unwrap();
-            }
-            out.push('\n');
         }
         out
     }
@@ -127,8 +140,10 @@ impl Run {
         }
     }
 
-    /// Keeps `comparison` for `rounds.csv` and hands it back.
-    pub fn logged(&self, comparison: Comparison) -> Comparison {
+    /// Measures `contestants` side by side ([`method::compare`]) and keeps the result for
+    /// `rounds.csv`.
+    pub fn compare(&self, shape: &str, contestants: Vec<Contestant<'_>>) -> Comparison {
+        let comparison = method::compare(&self.settings, shape, contestants);
         self.log.borrow_mut().push(comparison.clone());
         comparison
     }

@@ -1,7 +1,7 @@
 //! `ThreadLocal::get` against the `thread_local` crate and `std`'s `thread_local!` (the
 //! ThreadLocal chapter's table).
 
-use crate::method::{compare, contestant, timed};
+use crate::method::{contestant, timed};
 use crate::report::{Ratio, Run, Table};
 use std::cell::Cell;
 use std::hint::black_box;
@@ -18,8 +18,7 @@ thread_local! {
 pub fn thread_local_table(run: &Run) {
     let s = &run.settings;
     let calls = s.work(5_000_000);
-    let get = run.logged(compare(
-        s,
+    let get = run.compare(
         "`get`, the value exists",
         vec![
             contestant(OURS, calls, |n| {
@@ -42,9 +41,8 @@ pub fn thread_local_table(run: &Run) {
                 })
             }),
         ],
-    ));
-    let get_or = run.logged(compare(
-        s,
+    );
+    let get_or = run.compare(
         "`get_or`, the value exists",
         vec![
             contestant(OURS, calls, |n| {
@@ -60,7 +58,7 @@ pub fn thread_local_table(run: &Run) {
                 })
             }),
         ],
-    ));
+    );
     let table = Table {
         heading: "Shape: one call",
         columns: vec![OURS, CRATE, STD],
@@ -68,12 +66,10 @@ pub fn thread_local_table(run: &Run) {
             Ratio {
                 ours: OURS,
                 anchor: CRATE,
-                label: "syncsmith ÷ `thread_local`",
             },
             Ratio {
                 ours: OURS,
                 anchor: STD,
-                label: "syncsmith ÷ `thread_local!`",
             },
         ],
         rows: vec![get, get_or],

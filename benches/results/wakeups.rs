@@ -5,7 +5,7 @@
 use crate::common::events::{round_trip_run, BenchEvent, TextbookEvent};
 use crate::common::ping_pong::{ping_pong_run, Ours, ParkingLotPingPong, PingPong, StdPingPong};
 use crate::common::semaphores::{contended_run, BenchSemaphore, TextbookSemaphore};
-use crate::method::{compare, contestant, timed, Contestant};
+use crate::method::{contestant, timed, Contestant};
 use crate::report::{Ratio, Run, Table};
 use std::hint::black_box;
 
@@ -20,8 +20,7 @@ fn ping_pong<'a, P: PingPong>(hand_overs: u64) -> Contestant<'a> {
 pub fn condition_table(run: &Run) {
     let s = &run.settings;
     let hand_overs = s.work(20_000);
-    let ping_pong = run.logged(compare(
-        s,
+    let ping_pong = run.compare(
         "ping-pong: one hand-over",
         vec![
             ping_pong::<OnLock>(hand_overs),
@@ -29,10 +28,9 @@ pub fn condition_table(run: &Run) {
             ping_pong::<StdPingPong>(hand_overs),
             ping_pong::<ParkingLotPingPong>(hand_overs),
         ],
-    ));
+    );
     let calls = s.work(5_000_000);
-    let notify_nobody = run.logged(compare(
-        s,
+    let notify_nobody = run.compare(
         "`notify_one` with no waiter, lock held",
         vec![
             contestant(OnLock::NAME, calls, |n| {
@@ -54,7 +52,7 @@ pub fn condition_table(run: &Run) {
                 })
             }),
         ],
-    ));
+    );
     let table = Table {
         heading: "Shape: one operation",
         columns: vec![
@@ -67,17 +65,14 @@ pub fn condition_table(run: &Run) {
             Ratio {
                 ours: OnLock::NAME,
                 anchor: StdPingPong::NAME,
-                label: "`Condition<Lock>` ÷ std",
             },
             Ratio {
                 ours: OnRLock::NAME,
                 anchor: StdPingPong::NAME,
-                label: "`Condition<RLock>` ÷ std",
             },
             Ratio {
                 ours: OnLock::NAME,
                 anchor: ParkingLotPingPong::NAME,
-                label: "`Condition<Lock>` ÷ parking_lot",
             },
         ],
         rows: vec![ping_pong, notify_nobody],
@@ -111,16 +106,14 @@ pub fn event_table(run: &Run) {
     let trips = s.work(10_000);
     let calls = s.work(5_000_000);
     let rows = vec![
-        run.logged(compare(
-            s,
+        run.compare(
             "round trip: set, and wait for the answer",
             vec![
                 round_trip::<Ours>(trips),
                 round_trip::<TextbookEvent>(trips),
             ],
-        )),
-        run.logged(compare(
-            s,
+        ),
+        run.compare(
             "`wait` on a set event",
             vec![
                 contestant(Ours::NAME, calls, |n| when_set::<Ours>(n, |e| e.wait())),
@@ -129,9 +122,8 @@ pub fn event_table(run: &Run) {
                     when_set::<TextbookEvent>(n, |e| e.wait())
                 }),
             ],
-        )),
-        run.logged(compare(
-            s,
+        ),
+        run.compare(
             "`is_set`",
             vec![
                 contestant(Ours::NAME, calls, |n| {
@@ -145,7 +137,7 @@ pub fn event_table(run: &Run) {
                     })
                 }),
             ],
-        )),
+        ),
     ];
     let table = Table {
         heading: "Shape: one operation",
@@ -153,7 +145,6 @@ pub fn event_table(run: &Run) {
         ratios: vec![Ratio {
             ours: Ours::NAME,
             anchor: TextbookEvent::NAME,
-            label: "`Event` ÷ textbook",
         }],
         rows,
     };
@@ -179,8 +170,7 @@ pub fn semaphore_table(run: &Run) {
     type Anchor = TextbookSemaphore;
     let s = &run.settings;
     let calls = s.work(1_000_000);
-    let mut rows = vec![run.logged(compare(
-        s,
+    let mut rows = vec![run.compare(
         "uncontended: acquire + release",
         vec![
             contestant(Ours::NAME, calls, |n| {
@@ -200,11 +190,10 @@ pub fn semaphore_table(run: &Run) {
                 })
             }),
         ],
-    ))];
+    )];
     for threads in [2, 4] {
         // The textbook semaphore sleeps and wakes for most permits when contended.
-        rows.push(run.logged(compare(
-            s,
+        rows.push(run.compare(
             &format!(
                 "contended, {threads} threads, {} permit{}: one acquire + release",
                 threads / 2,
@@ -214,7 +203,7 @@ pub fn semaphore_table(run: &Run) {
                 contended_semaphore::<Ours>(threads, s.work(200_000)),
                 contended_semaphore::<Anchor>(threads, s.work(40_000)),
             ],
-        )));
+        ));
     }
     let table = Table {
         heading: "Shape: one operation",
@@ -222,7 +211,6 @@ pub fn semaphore_table(run: &Run) {
         ratios: vec![Ratio {
             ours: Ours::NAME,
             anchor: Anchor::NAME,
-            label: "`Semaphore` ÷ textbook",
         }],
         rows,
     };
