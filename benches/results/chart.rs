@@ -219,7 +219,7 @@ impl Panel {
             for point in &self.points {
                 let cell = point.rate(name).map_or("—".to_owned(), |sp| {
                     let m = |per_second: f64| per_second / 1e6;
-                    format!("{:.2} ({:.2}–{:.2})", m(sp.median), m(sp.min), m(sp.max))
+                    format!("{:.2}<br>({:.2}–{:.2})", m(sp.median), m(sp.min), m(sp.max))
                 });
                 write!(out, " {cell} |").unwrap();
             }

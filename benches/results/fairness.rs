@@ -9,7 +9,7 @@
 
 use crate::common::locks::BenchLock;
 use crate::method::Mode;
-use crate::report::{count, time, Run};
+use crate::report::{amount, count, time, Run};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};
@@ -81,7 +81,10 @@ fn row(out: &mut String, name: &str, run: usize, waits: &[Waits]) -> Duration {
     let longest = waits.iter().map(|w| w.longest).max().unwrap();
     writeln!(
         out,
-        "| `{name}` | {run} | {total} | {fewest}–{most} | {} | {} | {} |",
+        "| `{name}` | {run} | {} | {}–{} | {} | {} / {} |",
+        amount(total),
+        amount(fewest),
+        amount(most),
         time(longest.as_secs_f64() * 1e9),
         waits.iter().map(|w| w.over_1ms).sum::<u64>(),
         waits.iter().map(|w| w.over_10ms).sum::<u64>(),
@@ -107,8 +110,8 @@ pub fn fairness_table(run: &Run) {
         Mode::Smoke => (1, Duration::from_millis(20)),
     };
     let mut table = String::from(
-        "| Lock | Run | Acquisitions | Per thread, fewest–most | Longest wait | Waits > 1 ms | > 10 ms |\n\
-         |---|--:|--:|--:|--:|--:|--:|\n",
+        "| Lock | Run | Acquisitions | Per thread, fewest–most | Longest wait | Waits over 1 ms / 10 ms |\n\
+         |---|--:|--:|--:|--:|--:|\n",
     );
     let mut rows = vec![Vec::new(); contenders.len()];
     for r in 0..runs {

@@ -55,12 +55,14 @@ pub fn rustc() -> String {
     first_line_of("rustc", &["-V"])
 }
 
-/// The commit measured, and whether the working tree had changes on top of it.
+/// The commit measured, and whether the working tree had changes on top of it (outside
+/// `docs/results/`, which the run itself rewrites). Read before the run writes anything.
 pub fn commit() -> String {
     let dir = env!("CARGO_MANIFEST_DIR");
     let head = first_line_of("git", &["-C", dir, "rev-parse", "--short=12", "HEAD"]);
     let dirty = Command::new("git")
         .args(["-C", dir, "status", "--porcelain", "--untracked-files=no"])
+        .args(["--", ".", ":(exclude)docs/results"])
         .output()
         .map(|out| !out.stdout.is_empty())
         .unwrap_or(false);

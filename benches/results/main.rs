@@ -211,6 +211,7 @@ fn main() {
     }
     let began = Instant::now();
     let load_before = machine::load_average();
+    let commit = machine::commit();
     let run = Run::new(
         options.settings,
         options.command,
@@ -239,14 +240,14 @@ fn main() {
         );
     }
     if options.only.is_none() {
-        write_machine(&run, &load_before, began.elapsed().as_secs());
+        write_machine(&run, &commit, &load_before, began.elapsed().as_secs());
         run.write("rounds.csv", &run.rounds_csv());
     }
     eprintln!("done in {} s", began.elapsed().as_secs());
 }
 
 /// `docs/results/machine.md`: what the run ran on, included by the measuring chapter.
-fn write_machine(run: &Run, load_before: &str, took_secs: u64) {
+fn write_machine(run: &Run, commit: &str, load_before: &str, took_secs: u64) {
     let (model, logical) = machine::cpu();
     let available = std::thread::available_parallelism().map_or(0, |n| n.get());
     let body = format!(
@@ -263,7 +264,6 @@ fn write_machine(run: &Run, load_before: &str, took_secs: u64) {
          | Took | {minutes} min {seconds} s |\n",
         command = run.command,
         date = run.date,
-        commit = machine::commit(),
         kernel = machine::kernel(),
         rustc = machine::rustc(),
         load_after = machine::load_average(),

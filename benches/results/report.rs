@@ -20,6 +20,15 @@ pub fn rate(per_second: f64) -> String {
     scaled(per_second, ["/s", " K/s", " M/s", " G/s"])
 }
 
+/// A count, with three significant digits ("35.2 K", "1.01 M"); below 1000, as is.
+pub fn amount(n: u64) -> String {
+    if n < 1000 {
+        n.to_string()
+    } else {
+        scaled(n as f64, ["", " K", " M", " G"])
+    }
+}
+
 /// `value` divided by 1000 until it is below 1000 (or the units run out), with the unit
 /// for that many divisions.
 fn scaled(mut value: f64, units: [&str; 4]) -> String {
