@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Regenerates every piece of command output that the book shows (docs/generated/*.txt):
+# a passing loom model, the same model failing once one word of src/lock.rs is changed,
+# and the replay of that failing execution alone with loom's log. The chapters include these
+# files, so what the book quotes is what these commands print. Run from anywhere:
+#   scripts/book-outputs.sh
+# The broken variant is built in a scratch copy of the crate under target/; src/ is never
+# touched. Only machine-specific paths are shortened (the registry and scratch directories).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+OUT=docs/generated
+SCRATCH=target/book-scratch/syncsmith
+MODEL=hand_off_then_a_fast_path_acquire_sees_every_write
+export RUST_BACKTRACE=0 CARGO_TERM_COLOR=never
+mkdir -p "$OUT"
+
+# Shortens paths that differ between machines; keeps everything else verbatim.
+tidy() {
+    sed -e "s|$HOME/.cargo/registry/src/[^/]*/|~/.cargo/registry/src/…/|g" \
+        -e "s|$ROOT/$SCRATCH/||g" -e "s|$ROOT/||g" \
+        -e 's|\(target/debug/deps/[a-z_]*\)-[0-9a-f]\{16\}|\1-…|g'
+}
+
+# Runs "$@" (a command line) in directory $1, writes "$ command" and its output to $2.
+# The command's failure is expected for the broken runs, so its exit code is recorded, not
+# propagated.
+record() {
+    local dir=$1 file=$2
+    shift 2
+    local shown=$*
+    {
+        echo "\$ $shown"
+        (cd "$dir" && env "$@" 2>&1) && echo "[exit status 0]" || echo "[exit status $?]"
+    } | tidy > "$OUT/$file"
+    echo "wrote $OUT/$file"
+}
+
+cargo test -q --features loom --test loom_lock --no-run
+
+# 1. The shipped code passes: loom reports how many executions each fairness policy explored.
+record . passing-run.txt LOOM_LOG=loom::model=info \
+    cargo test -q --features loom --test loom_lock -- --exact "$MODEL" --nocapture
+
+# 2. One word changed: the slow-path release stores the new state with Relaxed.
+rm -rf "$SCRATCH"
+mkdir -p "$SCRATCH"
+# Everything Cargo.toml names (only the loom_lock target is built).
+cp -r Cargo.toml Cargo.lock src loom-tests benches examples tests "$SCRATCH"/
+python3 - "$SCRATCH/src/lock.rs" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+old = ".compare_exchange_weak(state, new_state, Release, Relaxed)"
+assert text.count(old) == 1, "src/lock.rs changed: update scripts/book-outputs.sh"
+open(path, "w").write(text.replace(old, ".compare_exchange_weak(state, new_state, Relaxed, Relaxed)"))
+PY
+(diff -u --label a/src/lock.rs --label b/src/lock.rs src/lock.rs "$SCRATCH/src/lock.rs" || true) \
+    > "$OUT/relaxed-slow-release.diff"
+echo "wrote $OUT/relaxed-slow-release.diff"
+(cd "$SCRATCH" && CARGO_TARGET_DIR="$ROOT/target" cargo test -q --features loom --test loom_lock --no-run)
+
+record "$SCRATCH" failing-run.txt CARGO_TARGET_DIR="$ROOT/target" \
+    cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
+
+# 3. Save the search while it fails (a checkpoint before every execution), then replay the
+#    failing execution alone, with loom's full log and source locations.
+rm -f "$SCRATCH"/failing*.json
+record "$SCRATCH" checkpoint-run.txt CARGO_TARGET_DIR="$ROOT/target" \
+    LOOM_CHECKPOINT_FILE=failing.json LOOM_CHECKPOINT_INTERVAL=1 \
+    cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
+(cd "$SCRATCH" && ls failing*.json) > "$OUT/checkpoint-files.txt"
+record "$SCRATCH" replay-run.txt CARGO_TARGET_DIR="$ROOT/target" \
+    LOOM_CHECKPOINT_FILE=failing.json LOOM_CHECKPOINT_INTERVAL=1 LOOM_LOG=trace LOOM_LOCATION=1 \
+    cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
