@@ -11,6 +11,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 OUT=docs/generated
 SCRATCH=target/book-scratch/syncsmith
+# Its own target directory: cargo names the build of a path package by its place in the
+# workspace, not by its directory, so a shared one would mix the two crates' builds.
 MODEL=hand_off_then_a_fast_path_acquire_sees_every_write
 export RUST_BACKTRACE=0 CARGO_TERM_COLOR=never
 mkdir -p "$OUT"
@@ -36,11 +38,17 @@ record() {
     echo "wrote $OUT/$file"
 }
 
+# Stops the script unless $1 (a generated file) contains $2.
+expect() {
+    grep -qF -- "$2" "$OUT/$1" || { echo "$OUT/$1 lacks '$2':" >&2; cat "$OUT/$1" >&2; exit 1; }
+}
+
 cargo test -q --features loom --test loom_lock --no-run
 
 # 1. The shipped code passes: loom reports how many executions each fairness policy explored.
 record . passing-run.txt LOOM_LOG=loom::model=info \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL" --nocapture
+expect passing-run.txt "[exit status 0]"
 
 # 2. One word changed: the slow-path release stores the new state with Relaxed.
 rm -rf "$SCRATCH"
@@ -58,18 +66,22 @@ PY
 (diff -u --label a/src/lock.rs --label b/src/lock.rs src/lock.rs "$SCRATCH/src/lock.rs" || true) \
     > "$OUT/relaxed-slow-release.diff"
 echo "wrote $OUT/relaxed-slow-release.diff"
-(cd "$SCRATCH" && CARGO_TARGET_DIR="$ROOT/target" cargo test -q --features loom --test loom_lock --no-run)
+(cd "$SCRATCH" && CARGO_TARGET_DIR="$ROOT/target/book-scratch/target" cargo test -q --features loom --test loom_lock --no-run)
 
-record "$SCRATCH" failing-run.txt CARGO_TARGET_DIR="$ROOT/target" \
+record "$SCRATCH" failing-run.txt CARGO_TARGET_DIR="$ROOT/target/book-scratch/target" \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
+expect failing-run.txt "Causality violation"
 
 # 3. Save the search while it fails (a checkpoint before every execution), then replay the
 #    failing execution alone, with loom's full log and source locations.
 rm -f "$SCRATCH"/failing*.json
-record "$SCRATCH" checkpoint-run.txt CARGO_TARGET_DIR="$ROOT/target" \
+record "$SCRATCH" checkpoint-run.txt CARGO_TARGET_DIR="$ROOT/target/book-scratch/target" \
     LOOM_CHECKPOINT_FILE=failing.json LOOM_CHECKPOINT_INTERVAL=1 \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
+expect checkpoint-run.txt "Causality violation"
 (cd "$SCRATCH" && ls failing*.json) > "$OUT/checkpoint-files.txt"
-record "$SCRATCH" replay-run.txt CARGO_TARGET_DIR="$ROOT/target" \
+record "$SCRATCH" replay-run.txt CARGO_TARGET_DIR="$ROOT/target/book-scratch/target" \
     LOOM_CHECKPOINT_FILE=failing.json LOOM_CHECKPOINT_INTERVAL=1 LOOM_LOG=trace LOOM_LOCATION=1 \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
+expect replay-run.txt "Iteration 1 ="
+expect replay-run.txt "Causality violation"
