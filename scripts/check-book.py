@@ -160,6 +160,7 @@ def main():
         if build(out, problems):
             html = out / "html" if (out / "html" / "index.html").exists() else out
             check_html(html, problems)
+    problems = list(dict.fromkeys(problems))  # one line per problem, in order
     for problem in problems:
         print(problem)
     if problems:
