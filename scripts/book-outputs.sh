@@ -24,16 +24,32 @@ tidy() {
         -e 's|\(target/debug/deps/[a-z_]*\)-[0-9a-f]\{16\}|\1-…|g'
 }
 
-# Runs "$@" (a command line) in directory $1, writes "$ command" and its output to $2.
-# The command's failure is expected for the broken runs, so its exit code is recorded, not
-# propagated.
+# Runs "$@" (variable assignments, then a command with a ` -- `) in directory $1 and
+# writes to $2 the command line, as a reader would type it, and its output. The command's
+# failure is expected for the broken runs, so its exit status is recorded, not propagated.
+# $RUN_TARGET_DIR, when set, is the CARGO_TARGET_DIR of the run: no part of what a reader
+# types, so not shown.
 record() {
     local dir=$1 file=$2
     shift 2
-    local shown=$*
+    local vars=() arg
+    for arg in "$@"; do
+        [[ $arg =~ ^[A-Z_]+= ]] || break
+        vars+=("$arg")
+    done
+    local command=("${@:$((${#vars[@]} + 1))}")
+    local line="${command[*]}"
+    local head=${line%% -- *} tail=${line#* -- }
     {
-        echo "\$ $shown"
-        (cd "$dir" && env "$@" 2>&1) && echo "[exit status 0]" || echo "[exit status $?]"
+        if ((${#vars[@]})); then
+            echo "\$ ${vars[*]} \\"
+            echo "    $head -- \\"
+        else
+            echo "\$ $head -- \\"
+        fi
+        echo "    $tail"
+        (cd "$dir" && env ${RUN_TARGET_DIR:+CARGO_TARGET_DIR="$RUN_TARGET_DIR"} "$@" 2>&1) \
+            && echo "[exit status 0]" || echo "[exit status $?]"
     } | tidy > "$OUT/$file"
     echo "wrote $OUT/$file"
 }
@@ -66,21 +82,22 @@ PY
 (diff -u --label a/src/lock.rs --label b/src/lock.rs src/lock.rs "$SCRATCH/src/lock.rs" || true) \
     > "$OUT/relaxed-slow-release.diff"
 echo "wrote $OUT/relaxed-slow-release.diff"
-(cd "$SCRATCH" && CARGO_TARGET_DIR="$ROOT/target/book-scratch/target" cargo test -q --features loom --test loom_lock --no-run)
+RUN_TARGET_DIR="$ROOT/target/book-scratch/target"
+(cd "$SCRATCH" && CARGO_TARGET_DIR="$RUN_TARGET_DIR" cargo test -q --features loom --test loom_lock --no-run)
 
-record "$SCRATCH" failing-run.txt CARGO_TARGET_DIR="$ROOT/target/book-scratch/target" \
+record "$SCRATCH" failing-run.txt \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
 expect failing-run.txt "Causality violation"
 
 # 3. Save the search while it fails (a checkpoint before every execution), then replay the
 #    failing execution alone, with loom's full log and source locations.
 rm -f "$SCRATCH"/failing*.json
-record "$SCRATCH" checkpoint-run.txt CARGO_TARGET_DIR="$ROOT/target/book-scratch/target" \
+record "$SCRATCH" checkpoint-run.txt \
     LOOM_CHECKPOINT_FILE=failing.json LOOM_CHECKPOINT_INTERVAL=1 \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
 expect checkpoint-run.txt "Causality violation"
 (cd "$SCRATCH" && ls failing*.json) > "$OUT/checkpoint-files.txt"
-record "$SCRATCH" replay-run.txt CARGO_TARGET_DIR="$ROOT/target/book-scratch/target" \
+record "$SCRATCH" replay-run.txt \
     LOOM_CHECKPOINT_FILE=failing.json LOOM_CHECKPOINT_INTERVAL=1 LOOM_LOG=trace LOOM_LOCATION=1 \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL"
 expect replay-run.txt "Iteration 1 ="
