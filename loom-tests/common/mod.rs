@@ -123,7 +123,11 @@ where
             .finish()
             .set_default()
     });
-    builder.check(f);
+    // The lot first, before the model spawns a thread (see `Loom::create_parking_lot`).
+    builder.check(move || {
+        Loom::create_parking_lot();
+        f()
+    });
 }
 // ANCHOR_END: check_with_policy
 
