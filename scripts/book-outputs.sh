@@ -66,21 +66,20 @@ record . passing-run.txt LOOM_LOG=loom::model=info \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL" --nocapture
 expect passing-run.txt "[exit status 0]"
 
-# 2. One word changed: the slow-path release stores the new state with Relaxed.
+# 2. One word changed (the bug-zoo entry lock_relaxed_slow_release): the slow-path release
+#    stores the new state with Relaxed.
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
 # Everything Cargo.toml names (only the loom_lock target is built).
 cp -r Cargo.toml Cargo.lock src loom-tests benches examples tests "$SCRATCH"/
-python3 - "$SCRATCH/src/lock.rs" <<'PY'
-import sys
-path = sys.argv[1]
-text = open(path).read()
-old = ".compare_exchange_weak(state, new_state, Release, Relaxed)"
-assert text.count(old) == 1, "src/lock.rs changed: update scripts/book-outputs.sh"
-open(path, "w").write(text.replace(old, ".compare_exchange_weak(state, new_state, Relaxed, Relaxed)"))
-PY
-(diff -u --label a/src/lock.rs --label b/src/lock.rs src/lock.rs "$SCRATCH/src/lock.rs" || true) \
-    > "$OUT/relaxed-slow-release.diff"
+# The change is the bug zoo's entry, so the book and the zoo show the same one word.
+ENTRY=loom-tests/bug_zoo/lock_relaxed_slow_release.patch
+# The scratch copy lies inside this repository: stop git from finding it, or `git apply`
+# would take the patch's paths from the repository's root.
+(cd "$SCRATCH" && GIT_CEILING_DIRECTORIES="$ROOT/target/book-scratch" git apply "$ROOT/$ENTRY")
+cmp -s src/lock.rs "$SCRATCH/src/lock.rs" && { echo "the entry changed nothing" >&2; exit 1; }
+git diff --quiet -- src/ || { echo "src/ was changed" >&2; exit 1; }
+sed -n '/^diff --git/,$p' "$ENTRY" > "$OUT/relaxed-slow-release.diff"
 echo "wrote $OUT/relaxed-slow-release.diff"
 RUN_TARGET_DIR="$ROOT/target/book-scratch/target"
 (cd "$SCRATCH" && CARGO_TARGET_DIR="$RUN_TARGET_DIR" cargo test -q --features loom --test loom_lock --no-run)
