@@ -61,6 +61,11 @@ expect() {
 
 cargo test -q --features loom --test loom_lock --no-run
 
+# 0. The introduction's lost update (its first number differs from run to run).
+cargo run -q --example lost_update > "$OUT/lost-update.txt"
+echo "wrote $OUT/lost-update.txt"
+expect lost-update.txt "with a Lock:    balance = 0"
+
 # 1. The shipped code passes: loom reports how many executions each fairness policy explored.
 record . passing-run.txt LOOM_LOG=loom::model=info \
     cargo test -q --features loom --test loom_lock -- --exact "$MODEL" --nocapture
