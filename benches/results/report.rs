@@ -62,7 +62,22 @@ pub fn count(n: usize, thing: &str) -> String {
 
 /// A ratio cell: the median, and the lowest and highest round in brackets.
 pub fn ratio(spread: Spread) -> String {
-    format!("{:.2} ({:.2}–{:.2})", spread.median, spread.min, spread.max)
+    format!(
+        "{} ({}–{})",
+        ratio_value(spread.median),
+        ratio_value(spread.min),
+        ratio_value(spread.max)
+    )
+}
+
+/// A ratio with two decimals, or two significant digits when it is smaller than 0.1 (a
+/// figure hundreds of times faster than its anchor should not read "0.00").
+fn ratio_value(value: f64) -> String {
+    let mut decimals = 2;
+    while decimals < 6 && value < 10f64.powi(1 - decimals) {
+        decimals += 1;
+    }
+    format!("{value:.*}", decimals as usize)
 }
 
 /// A ratio to report: `ours`' time divided by `anchor`'s.
