@@ -33,12 +33,7 @@ mod report;
 mod thread_local;
 mod wakeups;
 
-// FUTURES SLOT. `syncsmith::futures` (the thread pool) is being written on another branch;
-// `futures.rs` measures it against API.md's "Futures" contract. When it has landed, delete
-// the two `#[cfg(any())]` lines marked FUTURES (here and in `SECTIONS`), and include
-// `results/futures.md` in the futures chapter. `cfg(any())` is always false: the module is
-// not compiled until then, and no figure is written for it.
-#[cfg(any())] // FUTURES
+// The thread pool of `syncsmith::futures`, against a hand-written channel pool.
 mod futures;
 
 use method::{Mode, Settings};
@@ -93,7 +88,6 @@ const SECTIONS: &[Section] = &[
         name: "throughput",
         run: |run| chart::write(run, &[queues::queue_sweep(run), locks::lock_sweep(run)]),
     },
-    #[cfg(any())] // FUTURES
     Section {
         name: "futures",
         run: futures::futures_table,
