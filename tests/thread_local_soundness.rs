@@ -75,7 +75,10 @@ impl Drop for Reentrant {
                     local: weak,
                     drops,
                 });
-                assert_eq!(fresh.generation, 1, "get_or returned the value being dropped");
+                assert_eq!(
+                    fresh.generation, 1,
+                    "get_or returned the value being dropped"
+                );
             }
         }
     }
@@ -404,7 +407,11 @@ fn a_panicking_drop_at_the_end_of_a_panicking_visit_does_not_abort() {
     }));
     let message = panic_message(outcome.expect_err("the visitor's panic reaches the caller"));
     assert_eq!(message, "the visitor gave up");
-    assert_eq!(drops.load(SeqCst), 1, "the doomed value dropped by the visitor");
+    assert_eq!(
+        drops.load(SeqCst),
+        1,
+        "the doomed value dropped by the visitor"
+    );
     assert_no_index_leaked(before, "after the visit");
 }
 
@@ -436,7 +443,11 @@ fn a_panicking_drop_at_the_end_of_a_visit_frees_the_index() {
     }));
     let message = panic_message(outcome.expect_err("the drop's panic reaches the caller"));
     assert_eq!(message, "a Bomb went off");
-    assert_eq!(drops.load(SeqCst), 1, "the doomed value dropped by the visitor");
+    assert_eq!(
+        drops.load(SeqCst),
+        1,
+        "the doomed value dropped by the visitor"
+    );
     assert_no_index_leaked(before, "after the visit");
     let mut seen = 0;
     local.for_each(|_| seen += 1);
