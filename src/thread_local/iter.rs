@@ -126,7 +126,7 @@ impl<T, R: Runtime> Drop for Leave<'_, T, R> {
 }
 // ANCHOR_END: leave
 
-/// Every value a [`ThreadLocal`] held, by value (see its `IntoIterator` impl).
+/// Every value a [`ThreadLocal`](super::ThreadLocal) held, by value (see its `IntoIterator` impl).
 pub struct IntoIter<T> {
     values: std::vec::IntoIter<T>,
 }

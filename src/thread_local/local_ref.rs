@@ -13,8 +13,8 @@ use core::mem::MaybeUninit;
 use core::ops::Deref;
 
 // ANCHOR: local_ref
-/// The calling thread's value in a [`ThreadLocal`]: a shared reference that cannot leave
-/// the thread.
+/// The calling thread's value in a [`ThreadLocal`](super::ThreadLocal): a shared reference
+/// that cannot leave the thread.
 ///
 /// A thread's value is dropped when the thread exits, so a reference to it must not travel
 /// to a thread that could outlive the owner. A `LocalRef` is therefore not `Send` (it is
@@ -96,8 +96,9 @@ impl<T, R: Runtime> Deref for LocalRef<'_, T, R> {
     #[inline]
     fn deref(&self) -> &T {
         // SAFETY: the value is initialised, and stays so while this `LocalRef` lives: the
-        // owner's exit sees the count and keeps it, and `clear`/drop need `&mut` on the
-        // ThreadLocal, which our borrow excludes.
+        // owner's exit sees the count and keeps it (KEPT, checked before visitors, so such a
+        // value is never DOOMED and no visitor drops it), and `clear`/`into_iter`/drop need
+        // `&mut` on the ThreadLocal, which our borrow excludes.
         let read = |value: *const MaybeUninit<T>| unsafe { &*(*value).as_ptr() };
         self.entry.value.with(read)
     }

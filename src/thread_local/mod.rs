@@ -1,6 +1,16 @@
 //! `ThreadLocal`: Python's `threading.local()`: one object, a separate value for every
 //! thread, and a thread's value is dropped when that thread exits.
 //!
+//! This file holds the type and its own-value API (`get`, `get_or*`, `clear`, drop). The
+//! parts, one per file:
+//!
+//! - `table.rs`: the buckets of slots, and the `Shared` block that keeps them alive for
+//!   exit hooks;
+//! - `slot.rs`: one slot (`Entry`), the states of its value, and how a value is taken out;
+//! - `exit.rs`: thread indices, and what runs when a thread exits;
+//! - `iter.rs`: `for_each`/`for_each_mut` (visits) and `into_iter`;
+//! - `local_ref.rs`: `LocalRef`, the reference `get` hands out.
+//!
 //! # How it is laid out
 //!
 //! Every thread that uses a `ThreadLocal` gets a small *thread index* from the runtime's
@@ -19,13 +29,23 @@
 //! ([`ExitHooks`](crate::runtime::ExitHooks)). When the thread exits, the hook settles the
 //! slot with one compare-exchange on `state`:
 //!
-//! - nobody is looking: it takes the value (`state` becomes 0) and drops it, on the exiting
-//!   thread, as Python frees a dead thread's `local` data;
+//! - nobody is looking: it takes the value (`state` becomes 0), moves it out of the slot,
+//!   and drops it, on the exiting thread, as Python frees a dead thread's `local` data;
 //! - a `LocalRef` is still alive (leaked with `mem::forget`, or held by another
 //!   thread-local's destructor that has yet to run): it leaves the value in place, marked
 //!   `KEPT`, and the `ThreadLocal`'s `clear`, `into_iter` or drop takes it later;
 //! - a `for_each` is reading it: it marks it `DOOMED` and walks away; the last visitor to
-//!   leave the slot drops it. The exiting thread never waits.
+//!   leave the slot drops it. The exiting thread never waits. From then on the value is
+//!   gone for its owner: `get` returns `None`, and `get_or*` panics rather than write into
+//!   the slot the visitor is emptying.
+//!
+//! Whoever takes a value (an exit hook, the last visitor, `clear`, `into_iter`, the drop)
+//! first moves it out of the slot and settles the slot's state and the holds on the index,
+//! and drops it last. So a `T::drop` that calls back into the same `ThreadLocal` finds a
+//! free slot, not the value being dropped; and a `T::drop` that panics leaves nothing half
+//! done: `clear` and the drop go on with the other values and re-raise the first panic,
+//! and an exit hook absorbs it (an unwind out of a thread-local destructor would abort the
+//! process; the panic hook has already printed the message).
 //!
 //! The `ThreadLocal` may be dropped at the same moment on another thread. Its drop settles
 //! every slot with the same compare-exchange, so exactly one side takes each value. The
@@ -129,6 +149,23 @@ const DOOMED_SLOT: &str = "ThreadLocal::get_or* during thread exit, while this t
 /// `T` must be `'static`: a value may be dropped when its thread exits, and a thread (a
 /// scoped one, say) can outlive any borrow the value could hold.
 ///
+/// # At thread exit
+///
+/// A thread's value is dropped by the exiting thread, from its thread-local destructors.
+/// Calling back into a `ThreadLocal` from there (from a value's `Drop`) is allowed:
+///
+/// - the thread's own value in *this* `ThreadLocal` is already out of its slot when its
+///   `Drop` runs, so `get` returns `None` and `get_or` makes a *fresh* value. An exiting
+///   thread can no longer register an exit hook for it, so the fresh value is kept for the
+///   `ThreadLocal`: it is dropped exactly once, by [`clear`](Self::clear), `into_iter` or
+///   the `ThreadLocal`'s drop (never, for one in a `static`), and holds the thread's index
+///   until then;
+/// - if the value was being read by a [`for_each`](Self::for_each) on another thread when
+///   its owner exited, it belongs to that visit: `get` returns `None`, and `get_or` panics
+///   until the visit has moved it out (the slot is still the visitor's);
+/// - a panic in a value's `Drop` at thread exit is reported by the panic hook and absorbed:
+///   the thread's other values are still dropped, and its index given back.
+///
 /// # Memory
 ///
 /// On 64-bit targets: the `ThreadLocal` itself is 520 bytes and allocates nothing until a
@@ -153,8 +190,8 @@ pub struct ThreadLocal<T, R: Runtime = Std> {
 
 // SAFETY: a ThreadLocal hands each thread only its own value (`get`), and other threads'
 // values only to `for_each` when `T: Sync` and to `&mut self` methods; values are dropped on
-// whatever thread exits or drops the table, so `T: Send` is all it needs, as for a
-// `Mutex<T>`.
+// whatever thread exits, ends the last visit of a DOOMED value, or drops the table, so
+// `T: Send` is all it needs, as for a `Mutex<T>`.
 unsafe impl<T: Send, R: Runtime> Sync for ThreadLocal<T, R> {}
 // SAFETY: moving the table moves the values with it; `T: Send` allows that.
 unsafe impl<T: Send, R: Runtime> Send for ThreadLocal<T, R> {}
@@ -210,7 +247,8 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
     #[inline]
     pub fn get(&self) -> Option<LocalRef<'_, T, R>> {
         let entry = self.own_entry_with_value()?;
-        // SAFETY: the slot is the calling thread's, and holds a value.
+        // SAFETY: the slot is the calling thread's, and holds a value that is not DOOMED
+        // (which only a visitor may drop).
         Some(unsafe { LocalRef::new(entry) })
     }
 
@@ -235,7 +273,8 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
     ///
     /// # Panics
     /// If `init` itself calls a `get_or*` of this same `ThreadLocal` (there is no value to
-    /// return yet), or if `init` panics.
+    /// return yet), or if `init` panics; and if called by an exiting thread whose value a
+    /// `for_each` on another thread still holds (see [At thread exit](Self#at-thread-exit)).
     #[inline]
     pub fn get_or(&self, init: impl FnOnce() -> T) -> LocalRef<'_, T, R> {
         match self.get_or_try(|| Ok::<T, core::convert::Infallible>(init())) {
@@ -260,7 +299,8 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
         };
         // One `LocalRef` for both paths, so that the compiler can cancel its count against
         // the drop when the caller only reads the value.
-        // SAFETY: the slot is the calling thread's, and holds a value.
+        // SAFETY: the slot is the calling thread's, and holds a value that is not DOOMED
+        // (`own_entry_with_value` checks; `insert` panics on DOOMED).
         Ok(unsafe { LocalRef::new(entry) })
     }
 
@@ -302,7 +342,9 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
         let reset = ResetBorrows(entry);
         let value = init()?;
         core::mem::forget(reset);
-        // SAFETY: our slot, with no value and no reader (not PRESENT: visitors skip it).
+        // SAFETY: our slot, with no value and no reader (not PRESENT: visitors skip it; not
+        // DOOMED: no visitor is moving an old value out, and the Acquire above ordered the
+        // last such move before this write).
         entry.value.with_mut(|slot| unsafe { (*slot).write(value) });
         let mut publish = PRESENT;
         if state & REGISTERED == 0 {
@@ -334,6 +376,8 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
         // `exit_slot::<T, R>` gets the thread's own slot, the `Shared` block on which the
         // hook holds a reference (taken below, when the hook is pushed), and the thread's
         // record; it gives the reference up once. `slot_is_stale` only reads `shared`.
+        // `exit_slot` never unwinds (a value's panicking drop is absorbed), so a stale run
+        // cannot panic either.
         // SAFETY: those are the arguments each function expects, as just listed.
         let hook = unsafe {
             ExitHook::new(
