@@ -379,3 +379,109 @@ fn conditions_sharing_a_lock_wake_only_their_own_waiters() {
         waiter.join().unwrap();
     });
 }
+
+/// A `Lock` that tells the model when a waiter comes back for it without having been
+/// notified, that is, after its timeout fired: it is then the lock `wait` restores at a
+/// waiter's deadline, and if someone holds it, the waiter's deadline passed while the lock
+/// was held.
+struct DeadlineWatch {
+    lock: Lock<Loom>,
+    /// Set by the notifier, under the lock, just before it notifies.
+    notifying: AtomicBool,
+}
+
+/// Whether some execution saw a waiter come back at its deadline while the notifier held
+/// the lock and had not notified yet (the branch that lost the notify before the fix).
+static TIMED_OUT_UNDER_THE_HOLDER: Seen = Seen::new();
+
+impl ConditionLock for DeadlineWatch {
+    type Runtime = Loom;
+    type Saved = ();
+    type GuardMarker = ();
+
+    fn acquire(&self) {
+        self.lock.acquire()
+    }
+    fn try_acquire(&self) -> bool {
+        self.lock.try_acquire()
+    }
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.lock.acquire_timeout(timeout)
+    }
+    fn release(&self) -> Result<(), syncsmith::ReleaseError> {
+        self.lock.release()
+    }
+    fn is_owned(&self) -> bool {
+        self.lock.locked()
+    }
+    fn release_save(&self) -> Result<(), syncsmith::ReleaseError> {
+        self.lock.release()
+    }
+    fn acquire_restore(&self, (): ()) {
+        // No spurious wake-ups: a waiter here before any notify began timed out.
+        let timed_out = !self.notifying.load(Relaxed);
+        let held = !self.lock.try_acquire();
+        TIMED_OUT_UNDER_THE_HOLDER.record(timed_out && held);
+        if held {
+            self.lock.acquire();
+        }
+    }
+}
+
+/// Issue 14's lost notification. A timed waiter queues itself; the notifier takes the lock
+/// and, while it holds it, sees that the waiter has not come back out of `wait` (it has
+/// not set `returned`, which it does under the lock). The waiter is therefore still
+/// waiting, whatever its deadline did meanwhile, and API.md promises that `notify_one`
+/// then wakes it: the waiter must return `Ok(true)`. Loom lets the waiter's deadline pass
+/// while the notifier holds the lock; a waiter that takes itself out of the FIFO before
+/// it has the lock back is gone when the notify looks, and returns `Ok(false)`.
+// ANCHOR: deadline_under_the_lock
+#[test]
+fn a_notifier_holding_the_lock_across_the_deadline_still_wakes_the_waiter() {
+    static NOTIFIED_WHILE_INSIDE: Seen = Seen::new();
+    model(|| {
+        let shared = Arc::new((
+            Condition::with_lock(DeadlineWatch {
+                lock: Lock::with_runtime(),
+                notifying: AtomicBool::new(false),
+            }),
+            AtomicBool::new(false), // queued: the waiter is inside `wait`
+            AtomicBool::new(false), // returned: the waiter came back out of it
+        ));
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, queued, returned) = &*shared;
+                cond.acquire();
+                queued.store(true, Relaxed);
+                let woken = cond.wait_timeout(Duration::from_secs(1)).unwrap();
+                returned.store(true, Relaxed);
+                let notify_came_while_inside = cond.get_lock().notifying.load(Relaxed);
+                assert_eq!(
+                    woken, notify_came_while_inside,
+                    "a notify_one issued while this thread was inside wait did not reach it"
+                );
+                cond.release().unwrap();
+            })
+        };
+        let (cond, queued, returned) = &*shared;
+        lock_when(cond, || queued.load(Relaxed));
+        let inside = !returned.load(Relaxed);
+        NOTIFIED_WHILE_INSIDE.record(inside);
+        if inside {
+            cond.get_lock().notifying.store(true, Relaxed);
+            cond.notify_one().unwrap();
+        }
+        cond.release().unwrap();
+        waiter.join().unwrap();
+    });
+    assert!(
+        NOTIFIED_WHILE_INSIDE.both(),
+        "loom should explore the notify both while the waiter is inside wait and after it left"
+    );
+    assert!(
+        TIMED_OUT_UNDER_THE_HOLDER.both(),
+        "loom should explore the waiter's deadline passing while the notifier holds the lock"
+    );
+}
+// ANCHOR_END: deadline_under_the_lock

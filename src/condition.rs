@@ -15,8 +15,10 @@
 //!   behaviour in Rust.
 //! - A waiter whose timeout fires at the moment a notify picks it reports that it was
 //!   notified. CPython's waiter returns `False` and the notification is lost; here, a
-//!   waiter that times out first removes itself from the FIFO, and if it is no longer
-//!   there, a notifier took it, so `wait` returns `true`.
+//!   waiter that times out takes the lock back, then removes itself from the FIFO (the
+//!   order CPython uses), and if it is no longer there, a notifier took it, so `wait`
+//!   returns `true`. Leaving the FIFO only with the lock held is what lets a notifier
+//!   that holds the lock trust the FIFO: every thread inside `wait` is in it.
 
 use crate::error::{NotOwned, ReleaseError};
 use crate::lock::{Lock, WaitLimit};
@@ -233,11 +235,14 @@ impl<R: Runtime> WaiterQueue<R> {
                 return Err(NotOwned::wait());
             }
         };
-        // If the wait times out, we may still have been picked by a notify just before we
-        // looked: then we are no longer queued, and we report the notification rather than
-        // losing it.
-        let notified = waiter.acquire_within(limit) || !self.remove(&waiter);
+        let picked = waiter.acquire_within(limit);
         lock.acquire_restore(saved);
+        // Timed out: leave the FIFO only now that we hold the lock again (CPython's order).
+        // Until then we are still waiting, and a notifier holding the lock across our
+        // deadline must find us; had we left first, its notify would wake nobody. If we
+        // are no longer queued, a notifier picked us after the deadline fired (or at the
+        // same moment): report the notification rather than lose it.
+        let notified = picked || !self.remove(&waiter);
         Ok(notified)
     }
     // ANCHOR_END: wait
@@ -266,7 +271,8 @@ impl<R: Runtime> WaiterQueue<R> {
         // Relaxed is enough because the caller holds the outer lock: a waiter counts itself
         // in `queued` before it releases that lock (`wait`), and the caller acquired the
         // lock after that release, so the count happens-before this load and the load sees
-        // it (or a later value: a timed-out waiter that left, which needs no notify).
+        // it. A waiter leaves the FIFO only with the lock held (or when its wait fails and
+        // it never waited), so while the caller holds the lock, nobody leaves.
         if self.queued.load(Relaxed) == 0 {
             return 0;
         }

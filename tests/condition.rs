@@ -409,6 +409,65 @@ fn a_waiter_whose_timeout_races_a_notify_never_swallows_it() {
     }
 }
 
+/// Issue 14's lost notification, on real threads. Three waiters wait with a short
+/// timeout; the notifier takes the lock once all are queued and holds it until every
+/// deadline has passed. A waiter that has not come back out of `wait` by then (it counts
+/// itself in `returned` under the lock) cannot do so while the lock is held, so it is
+/// still waiting, and `notify(3)` must wake it: it returns `Ok(true)`. (A waiter that took
+/// itself out of the FIFO at its deadline, before it had the lock back, made the notify
+/// find nobody, and returned `Ok(false)`.) The sleep only makes the deadlines pass; the
+/// assertion holds however long the threads are delayed. Returns how many waiters were
+/// still inside `wait` when the notifier looked.
+fn notify_after_the_deadlines_under_the_lock<L: ConditionLock + Sync>(lock: L) -> usize {
+    const WAITERS: usize = 3;
+    let w = Waiters::new(Condition::with_lock(lock));
+    let returned = AtomicUsize::new(0);
+    let (inside, woken) = thread::scope(|s| {
+        let waiters: Vec<_> = (0..WAITERS)
+            .map(|_| {
+                s.spawn(|| {
+                    w.cond.acquire();
+                    w.queued.fetch_add(1, Relaxed);
+                    let woken = w.cond.wait_timeout(SHORT).unwrap();
+                    returned.fetch_add(1, Relaxed);
+                    w.cond.release().unwrap();
+                    woken
+                })
+            })
+            .collect();
+        w.lock_when_queued(WAITERS);
+        // On a loaded machine a waiter may have timed out and left before we got the lock.
+        let inside = WAITERS - returned.load(Relaxed);
+        thread::sleep(2 * SHORT);
+        w.cond.notify(WAITERS).unwrap();
+        w.cond.release().unwrap();
+        let woken: Vec<bool> = waiters.into_iter().map(|t| t.join().unwrap()).collect();
+        (inside, woken)
+    });
+    assert_eq!(
+        woken.iter().filter(|&&woken| woken).count(),
+        inside,
+        "a notify issued while {inside} waiters were inside wait woke {woken:?}"
+    );
+    inside
+}
+
+#[test]
+fn a_notifier_holding_a_lock_across_the_deadlines_still_wakes_every_waiter() {
+    let inside: usize = (0..10)
+        .map(|_| notify_after_the_deadlines_under_the_lock(Lock::new()))
+        .sum();
+    assert!(inside > 0, "no round found a waiter still inside wait");
+}
+
+#[test]
+fn a_notifier_holding_an_rlock_across_the_deadlines_still_wakes_every_waiter() {
+    let inside: usize = (0..10)
+        .map(|_| notify_after_the_deadlines_under_the_lock(RLock::new()))
+        .sum();
+    assert!(inside > 0, "no round found a waiter still inside wait");
+}
+
 #[test]
 fn stress_ping_pong_over_an_rlock() {
     // Two threads take 10 000 turns on one condition (the examples' conversation).
