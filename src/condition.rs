@@ -226,28 +226,40 @@ impl<R: Runtime> WaiterQueue<R> {
         // releases it.
         waiter.acquire();
         self.with_waiters(|waiters| waiters.push_back(Arc::clone(&waiter)));
+        // Queued before the lock is released, so that a notify after the release finds us.
+        // If a user lock's `release_save` or `acquire_restore` panics, the unwind drops
+        // this and takes us out: a dead waiter left queued would swallow a notify.
+        let queued = Queued {
+            queue: self,
+            waiter: &waiter,
+        };
         let saved = match lock.release_save() {
             Ok(saved) => saved,
             Err(_) => {
                 // Only a racing misuse gets here (a plain `Lock` released by another thread
                 // between the caller's ownership check and now). Leave no waiter behind.
-                self.remove(&waiter);
+                queued.leave();
                 return Err(NotOwned::wait());
             }
         };
         let picked = waiter.acquire_within(limit);
         lock.acquire_restore(saved);
+        if picked {
+            // The notifier that released our waiter lock took us out of the FIFO.
+            queued.already_left();
+            return Ok(true);
+        }
         // Timed out: leave the FIFO only now that we hold the lock again (CPython's order).
         // Until then we are still waiting, and a notifier holding the lock across our
         // deadline must find us; had we left first, its notify would wake nobody. If we
         // are no longer queued, a notifier picked us after the deadline fired (or at the
         // same moment): report the notification rather than lose it.
-        let notified = picked || !self.remove(&waiter);
-        Ok(notified)
+        Ok(!queued.leave())
     }
     // ANCHOR_END: wait
 
     /// Takes `waiter` out of the FIFO; returns whether it was still there.
+    /// (Only `Queued` calls it, so that no path out of `wait` can forget it.)
     fn remove(&self, waiter: &Arc<Lock<R>>) -> bool {
         self.with_waiters(|waiters| {
             match waiters
@@ -303,6 +315,38 @@ impl<R: Runtime> WaiterQueue<R> {
     /// waiters released (the same argument as in `notify`).
     pub(crate) fn len(&self) -> usize {
         self.queued.load(Relaxed)
+    }
+}
+
+/// A waiter that `wait` has put in the FIFO, until it is known to be out again: either
+/// `wait` takes it out (`leave`), or a notifier did (`already_left`), or an unwind drops it,
+/// which takes it out.
+struct Queued<'a, R: Runtime> {
+    queue: &'a WaiterQueue<R>,
+    waiter: &'a Arc<Lock<R>>,
+}
+
+impl<R: Runtime> Queued<'_, R> {
+    /// Takes the waiter out of the FIFO; returns whether it was still there (if not, a
+    /// notifier picked it).
+    fn leave(self) -> bool {
+        let still_queued = self.queue.remove(self.waiter);
+        core::mem::forget(self);
+        still_queued
+    }
+
+    /// A notifier dequeued the waiter: nothing to undo. (It holds only references, so
+    /// forgetting it leaks nothing.)
+    fn already_left(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl<R: Runtime> Drop for Queued<'_, R> {
+    /// Only on an unwind out of the user's lock: the normal paths end in `leave` or
+    /// `already_left`.
+    fn drop(&mut self) {
+        self.queue.remove(self.waiter);
     }
 }
 

@@ -14,6 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 use syncsmith::{Condition, ConditionGuard, ConditionLock, Lock, RLock};
 
+mod common;
+
 const SHORT: Duration = Duration::from_millis(50);
 
 static_assertions::assert_impl_all!(ConditionGuard<'static, Lock>: Send, Sync);
@@ -466,6 +468,104 @@ fn a_notifier_holding_an_rlock_across_the_deadlines_still_wakes_every_waiter() {
         .map(|_| notify_after_the_deadlines_under_the_lock(RLock::new()))
         .sum();
     assert!(inside > 0, "no round found a waiter still inside wait");
+}
+
+/// A user `ConditionLock` (a plain `Lock` inside) whose `release_save` or
+/// `acquire_restore` panics once when told to.
+#[derive(Default)]
+struct PanickyLock {
+    lock: Lock,
+    panic_in_release_save: AtomicBool,
+    panic_in_acquire_restore: AtomicBool,
+}
+
+impl ConditionLock for PanickyLock {
+    type Runtime = syncsmith::runtime::Std;
+    type Saved = ();
+    type GuardMarker = ();
+
+    fn acquire(&self) {
+        self.lock.acquire()
+    }
+    fn try_acquire(&self) -> bool {
+        self.lock.try_acquire()
+    }
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.lock.acquire_timeout(timeout)
+    }
+    fn release(&self) -> Result<(), syncsmith::ReleaseError> {
+        self.lock.release()
+    }
+    fn is_owned(&self) -> bool {
+        self.lock.locked()
+    }
+    fn release_save(&self) -> Result<(), syncsmith::ReleaseError> {
+        assert!(
+            !self.panic_in_release_save.swap(false, Relaxed),
+            "release_save panics"
+        );
+        self.lock.release()
+    }
+    fn acquire_restore(&self, (): ()) {
+        assert!(
+            !self.panic_in_acquire_restore.swap(false, Relaxed),
+            "acquire_restore panics"
+        );
+        self.lock.acquire()
+    }
+}
+
+/// One waiter waits; once it is queued, `notify_one`; it must be woken. If an earlier,
+/// panicked `wait` had left its waiter in the FIFO, that dead waiter would take the
+/// notify and this one would time out.
+fn a_live_waiter_gets_the_next_notify(w: &Waiters<PanickyLock>) {
+    w.queued.store(0, Relaxed);
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            w.cond.acquire();
+            w.queued.fetch_add(1, Relaxed);
+            let woken = w.cond.wait_timeout(Duration::from_secs(5)).unwrap();
+            w.cond.release().unwrap();
+            woken
+        });
+        w.lock_when_queued(1);
+        w.cond.notify_one().unwrap();
+        w.cond.release().unwrap();
+        assert!(
+            waiter.join().unwrap(),
+            "the notify went to a waiter whose wait had panicked"
+        );
+    });
+}
+
+/// Issue 13: a user lock whose `release_save` (or `acquire_restore`) panics unwinds out of
+/// `wait`, and leaves no dead waiter in the FIFO for a later notify to waste itself on.
+#[test]
+fn a_wait_that_panics_in_the_users_lock_leaves_no_waiter_queued() {
+    let w = Waiters::new(Condition::with_lock(PanickyLock::default()));
+
+    w.cond.acquire();
+    w.cond.get_lock().panic_in_release_save.store(true, Relaxed);
+    let unwound =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.cond.wait())).unwrap_err();
+    assert_eq!(common::panic_message(unwound), "release_save panics");
+    // `release_save` panicked before releasing: we still hold the lock.
+    w.cond.release().unwrap();
+    a_live_waiter_gets_the_next_notify(&w);
+
+    w.cond.acquire();
+    w.cond
+        .get_lock()
+        .panic_in_acquire_restore
+        .store(true, Relaxed);
+    // A zero timeout times out at once; `acquire_restore` then panics, lock not taken.
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        w.cond.wait_timeout(Duration::ZERO)
+    }))
+    .unwrap_err();
+    assert_eq!(common::panic_message(unwound), "acquire_restore panics");
+    assert!(!w.cond.get_lock().lock.locked());
+    a_live_waiter_gets_the_next_notify(&w);
 }
 
 #[test]
