@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::model;
+use common::{model, model3, Seen};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::Arc;
@@ -345,17 +345,19 @@ fn racing_releases_with_a_parked_waiter_keep_the_state_consistent() {
 
 /// The release slow path with a third thread arriving on the fast path.
 ///
-/// Main holds the lock; T1 and T2 park. Main's release is the first unpark of the
-/// execution, so (under `Loom`) it is fair: the lock goes straight to T1. T1's release is
-/// the second: not fair, so it frees the lock and only wakes T2 to compete. Main then takes
-/// the lock on the fast path before T2 runs. Main never touched the parking lot after T1
-/// did, so only T1's `Release` on the slow path orders T1's write before main's read; the
-/// parking lot's own mutex orders every woken thread, which is why the third thread (on
-/// the fast path) is needed to see a missing `Release` there.
+/// Main holds the lock; T1 and T2 park. Under `Fairness::Always` main's release hands the
+/// lock to one of them; under `Fairness::Never` it frees the lock and wakes one to compete.
+/// The interesting case: a woken thread later releases on the slow path (the other is
+/// still parked) without a hand-off, and main takes the lock on the fast path before the
+/// woken one runs. Main never touched the parking lot after that release, so only the
+/// slow path's `Release` orders the releaser's write before main's read: a missing one is
+/// a "Causality violation" here. (With two threads every acquirer after a slow release is
+/// a thread it woke, ordered by the unpark itself, so the bug stays hidden.)
 // ANCHOR: hand_off
 #[test]
-fn hand_off_then_a_fast_path_acquire_sees_every_write() {
-    model(|| {
+fn third_thread_sees_data_written_under_a_handed_off_lock() {
+    static MAIN_SAW_BOTH_WRITES: Seen = Seen::new();
+    model3(|| {
         let shared = Guarded::new();
         shared.lock.acquire();
         let threads: Vec<_> = (0..2)
@@ -373,6 +375,7 @@ fn hand_off_then_a_fast_path_acquire_sees_every_write() {
         shared.lock.acquire();
         let seen = shared.read();
         assert!((1..=3).contains(&seen));
+        MAIN_SAW_BOTH_WRITES.record(seen == 3);
         shared.lock.release().unwrap();
         for t in threads {
             t.join().unwrap();
@@ -381,5 +384,9 @@ fn hand_off_then_a_fast_path_acquire_sees_every_write() {
         assert_eq!(shared.read(), 3);
         assert!(!shared.lock.locked());
     });
+    assert!(
+        MAIN_SAW_BOTH_WRITES.both(),
+        "loom should explore main re-taking the lock after both others and before them"
+    );
 }
 // ANCHOR_END: hand_off

@@ -515,6 +515,16 @@ impl<L: ConditionLock> Condition<L> {
         self.notify(self.waiters.len())
     }
 
+    /// How many threads are queued in `wait` on this condition: exact while the caller
+    /// holds the lock (a waiter joins the FIFO before it releases the lock and leaves it
+    /// only once it holds the lock again, or when a notifier dequeues it). For tests and
+    /// models, which check with it that nobody is left queued; not part of the API
+    /// contract.
+    #[doc(hidden)]
+    pub fn waiter_count(&self) -> usize {
+        self.waiters.len()
+    }
+
     /// `wait` with a limit shared by the callers' loops.
     pub(crate) fn wait_within(&self, limit: WaitLimit<L::Runtime>) -> Result<bool, NotOwned> {
         if !self.lock.is_owned() {
