@@ -65,7 +65,10 @@ fn reentry_by_the_owner_still_excludes_other_threads() {
             assert!(shared.lock.locked());
             shared.increment();
             shared.lock.release().unwrap();
-            assert!(!shared.lock.is_owned());
+            assert!(
+                !shared.lock.is_owned(),
+                "the outermost release did not give the lock up"
+            );
         };
         let other = {
             let shared = shared.clone();
