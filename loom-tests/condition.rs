@@ -10,9 +10,17 @@
 //! - a timed waiter that a notify picks at the moment its time runs out reports `true`,
 //!   so the notifier's count of woken threads stays right (CPython loses that notify;
 //!   `timed_waiter_racing_notify_loses_no_notification` would deadlock if we did);
+//! - a notifier that holds the lock across a timed waiter's deadline still finds it in
+//!   the FIFO, because a waiter leaves the FIFO only once it has the lock back (issue 14;
+//!   `a_notifier_holding_the_lock_across_the_deadline_still_wakes_the_waiter` and
+//!   `notify_all_against_a_timed_waiter_leaving_wakes_everyone_inside`);
 //! - data written under the lock before a notify is visible to the woken waiter (a loom
 //!   `UnsafeCell` reports a missing happens-before as a "Causality violation");
-//! - `wait`/`notify` without the lock are `NotOwned`.
+//! - `wait`/`notify` without the lock are `NotOwned`, and leave nobody queued.
+//!
+//! "Nobody queued" is checked with `Condition::waiter_count` (`#[doc(hidden)]`), exact
+//! while the caller holds the lock. Every model of a race records which side each
+//! execution took (`common::Seen`) and fails if loom never reached the interesting one.
 //!
 //! Threads that must wait until another is queued poll a flag that the waiter sets under
 //! the lock just before it waits: since `wait` queues the waiter before it releases the
@@ -423,7 +431,11 @@ fn wait_and_notify_without_the_lock_are_not_owned() {
         let plain = Condition::with_lock(Lock::<Loom>::with_runtime());
         assert!(plain.wait_timeout(Duration::ZERO).is_err());
         assert!(plain.notify_all().is_err());
-        assert_eq!(plain.waiter_count(), 0, "a failed wait left a waiter queued");
+        assert_eq!(
+            plain.waiter_count(),
+            0,
+            "a failed wait left a waiter queued"
+        );
     });
     assert!(
         HOLDER_HAD_IT.both(),

@@ -16,7 +16,7 @@ use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::Arc;
 use loom::thread;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use syncsmith::runtime::Loom;
 use syncsmith::Lock;
@@ -47,36 +47,6 @@ impl Guarded {
     fn read(&self) -> usize {
         // SAFETY: as in `increment`.
         self.counter.with(|c| unsafe { *c })
-    }
-}
-
-/// Records which outcomes of a race some execution produced, across all executions of a
-/// model, so that a model can assert that loom really explored both sides of the race.
-/// These are plain std atomics: they live outside the model and loom does not track them.
-struct Outcomes {
-    acquired: AtomicBool,
-    gave_up: AtomicBool,
-}
-
-impl Outcomes {
-    const fn new() -> Self {
-        Outcomes {
-            acquired: AtomicBool::new(false),
-            gave_up: AtomicBool::new(false),
-        }
-    }
-
-    fn record(&self, acquired: bool) {
-        if acquired {
-            self.acquired.store(true, SeqCst);
-        } else {
-            self.gave_up.store(true, SeqCst);
-        }
-    }
-
-    fn assert_both_seen(&self) {
-        assert!(self.acquired.load(SeqCst), "no execution acquired the lock");
-        assert!(self.gave_up.load(SeqCst), "no execution gave up");
     }
 }
 
@@ -187,7 +157,7 @@ fn another_thread_may_release_and_wake_a_parked_acquirer() {
 /// sees everything written before the release, or reports false and changes nothing.
 #[test]
 fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
-    static OUTCOMES: Outcomes = Outcomes::new();
+    static ACQUIRED: Seen = Seen::new();
     model(|| {
         let shared = Guarded::new();
         shared.lock.acquire();
@@ -200,7 +170,7 @@ fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
             })
         };
         let acquired = shared.lock.try_acquire();
-        OUTCOMES.record(acquired);
+        ACQUIRED.record(acquired);
         if acquired {
             assert!(shared.lock.locked());
             assert_eq!(shared.read(), 1, "the holder's write must be visible");
@@ -211,7 +181,10 @@ fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
         assert!(!shared.lock.locked());
         assert_eq!(shared.read(), 1);
     });
-    OUTCOMES.assert_both_seen();
+    assert!(
+        ACQUIRED.both(),
+        "loom should explore both acquiring and giving up"
+    );
 }
 
 /// A timed acquire racing a release: loom's timed park yields once and then times out
@@ -221,7 +194,7 @@ fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
 // ANCHOR: timed_acquire
 #[test]
 fn timed_acquire_racing_a_release_is_consistent_either_way() {
-    static OUTCOMES: Outcomes = Outcomes::new();
+    static ACQUIRED: Seen = Seen::new();
     model(|| {
         let shared = Guarded::new();
         shared.lock.acquire();
@@ -233,7 +206,7 @@ fn timed_acquire_racing_a_release_is_consistent_either_way() {
             })
         };
         let acquired = shared.lock.acquire_timeout(Duration::from_secs(1));
-        OUTCOMES.record(acquired);
+        ACQUIRED.record(acquired);
         if acquired {
             assert!(shared.lock.locked());
             assert_eq!(shared.read(), 1, "the holder's write must be visible");
@@ -247,7 +220,10 @@ fn timed_acquire_racing_a_release_is_consistent_either_way() {
         assert_eq!(shared.read(), 1);
         shared.lock.release().unwrap();
     });
-    OUTCOMES.assert_both_seen();
+    assert!(
+        ACQUIRED.both(),
+        "loom should explore both acquiring and giving up"
+    );
 }
 // ANCHOR_END: timed_acquire
 

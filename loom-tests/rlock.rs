@@ -210,7 +210,10 @@ fn ownership_passes_through_a_condition_wait_to_a_third_thread() {
                 cond.acquire();
                 cond.acquire();
                 cond.wait_for(|| flag.load(Relaxed)).unwrap();
-                assert!(cond.get_lock().is_owned(), "W got the lock back without owning it");
+                assert!(
+                    cond.get_lock().is_owned(),
+                    "W got the lock back without owning it"
+                );
                 // SAFETY: W owns the lock; loom reports an unordered access.
                 data.with_mut(|d| unsafe { *d += 1 });
                 cond.release().unwrap();

@@ -550,7 +550,11 @@ fn a_wait_that_panics_in_the_users_lock_leaves_no_waiter_queued() {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.cond.wait())).unwrap_err();
     assert_eq!(common::panic_message(unwound), "release_save panics");
     // `release_save` panicked before releasing: we still hold the lock.
-    assert_eq!(w.cond.waiter_count(), 0, "the panicked waiter is still queued");
+    assert_eq!(
+        w.cond.waiter_count(),
+        0,
+        "the panicked waiter is still queued"
+    );
     w.cond.release().unwrap();
     a_live_waiter_gets_the_next_notify(&w);
 
@@ -566,7 +570,11 @@ fn a_wait_that_panics_in_the_users_lock_leaves_no_waiter_queued() {
     .unwrap_err();
     assert_eq!(common::panic_message(unwound), "acquire_restore panics");
     assert!(!w.cond.get_lock().lock.locked());
-    assert_eq!(w.cond.waiter_count(), 0, "the panicked waiter is still queued");
+    assert_eq!(
+        w.cond.waiter_count(),
+        0,
+        "the panicked waiter is still queued"
+    );
     a_live_waiter_gets_the_next_notify(&w);
 }
 
