@@ -76,7 +76,10 @@ where
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = builder.preemption_bound.or(Some(bound));
         let f = std::sync::Arc::clone(&f);
-        builder.check(move || f());
+        builder.check(move || {
+            Loom::create_parking_lot();
+            f()
+        });
     }
     Loom::set_fairness(Fairness::Explore);
 }
@@ -92,7 +95,10 @@ where
     Loom::set_fairness(Fairness::Explore);
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = builder.preemption_bound.or(Some(bound));
-    builder.check(f);
+    builder.check(move || {
+        Loom::create_parking_lot();
+        f()
+    });
 }
 
 /// Which outcomes of a race some execution produced, across all executions of a model, so
