@@ -17,6 +17,7 @@
 //! cargo bench --bench queue_modes -- cap64/1p1c plain  # shapes and modes whose name matches
 //! QUEUE_MODES_ROUNDS=9 QUEUE_MODES_ITEMS=400000 cargo bench --bench queue_modes
 //! cargo bench --bench queue_modes -- --only syncsmith cap64/1p1c   # one contender (for perf)
+//! QUEUE_MODES_VERBOSE=1 cargo bench --bench queue_modes       # and every round's rate
 //! ```
 //!
 //! Run it ten times to see whether a slow mode comes and goes between processes:
@@ -376,4 +377,13 @@ fn report(label: &str, items: u64, ours: &[Duration], cb: &[Duration], tb: &[Dur
         }
     }
     println!("{line}");
+    if std::env::var_os("QUEUE_MODES_VERBOSE").is_some() {
+        for (name, times) in [("syncsmith", ours), ("crossbeam", cb), ("textbook", tb)] {
+            let rates: Vec<String> = times
+                .iter()
+                .map(|t| format!("{:.2}", items as f64 / t.as_secs_f64() / 1e6))
+                .collect();
+            println!("    {name:<10} M items/s per round: {}", rates.join(" "));
+        }
+    }
 }
