@@ -36,21 +36,25 @@ pub(super) fn spins<R: Runtime>() -> bool {
 /// stale hint costs only time.
 #[cold]
 pub(super) fn spin_until<R: Runtime>(len_hint: &R::AtomicUsize, ready: impl Fn(usize) -> bool) {
-    for round in 0..RAMP_ROUNDS + PATIENT_ROUNDS {
-        // Relaxed: the value only says when to look again; nothing read here is trusted.
-        // What the looking thread then sees of the items comes from acquiring the lock,
-        // which the thread that changed them released afterwards.
+    // Relaxed loads: the value only says when to look again; nothing read here is trusted.
+    // What the looking thread then sees of the items comes from acquiring the lock, which
+    // the thread that changed them released afterwards.
+    for round in 0..RAMP_ROUNDS {
         if ready(len_hint.load(Relaxed)) {
             return;
         }
-        // Tuning only: this spin never runs under loom, and how long each round waits
-        // changes no state, so mutants of these lines are equivalent.
-        for _ in 0..(1u32 << round.min(RAMP_ROUNDS)) {
+        for _ in 0..(1u32 << round) {
             R::spin_hint();
         }
-        if round >= RAMP_ROUNDS {
-            R::yield_now();
+    }
+    for _ in 0..PATIENT_ROUNDS {
+        if ready(len_hint.load(Relaxed)) {
+            return;
         }
+        for _ in 0..(1u32 << RAMP_ROUNDS) {
+            R::spin_hint();
+        }
+        R::yield_now();
     }
 }
 
