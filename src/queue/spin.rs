@@ -18,10 +18,13 @@ use core::sync::atomic::Ordering::Relaxed;
 /// Rounds of growing busy-waits (1, 2, 4, ... 32 pause hints) first, for a partner that
 /// is running on another core right now.
 const RAMP_ROUNDS: u32 = 6;
-/// Rounds after that, each 64 pause hints and a yield: long enough to cover a partner's
-/// wake-up from a park (tens of microseconds on a virtual machine), and yielding so that a
-/// partner waiting for this core gets it. Then the caller parks.
-const PATIENT_ROUNDS: u32 = 30;
+/// Rounds after that, each `PATIENT_SPINS` pause hints and a yield: together long enough to
+/// cover a partner's wake-up from a park (tens of microseconds on a virtual machine), and
+/// yielding so that a partner waiting for this core gets it. Few rounds, because on a
+/// loaded machine each yield may give away a whole time slice. Then the caller parks.
+const PATIENT_ROUNDS: u32 = 10;
+/// Pause hints per patient round.
+const PATIENT_SPINS: u32 = 128;
 
 /// Whether a blocked `get`/`put` spins before parking: always on real threads, never under
 /// loom (`SPIN_ROUNDS` is 0), whose models then stay exactly those of CPython's design (the
@@ -51,7 +54,7 @@ pub(super) fn spin_until<R: Runtime>(len_hint: &R::AtomicUsize, ready: impl Fn(u
         if ready(len_hint.load(Relaxed)) {
             return;
         }
-        for _ in 0..(1u32 << RAMP_ROUNDS) {
+        for _ in 0..PATIENT_SPINS {
             R::spin_hint();
         }
         R::yield_now();
