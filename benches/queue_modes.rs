@@ -310,6 +310,13 @@ fn main() {
     }
     let rounds = env_u64("QUEUE_MODES_ROUNDS", 7) as usize;
     let base_items = env_u64("QUEUE_MODES_ITEMS", 400_000);
+    run_shapes(&filters, only.as_deref(), rounds, base_items);
+}
+
+/// Runs every shape and start whose label (`cap64/1p1c plain`) contains all of `filters`,
+/// `rounds` rounds each, and prints one line per shape. Also called at the end of the
+/// criterion bench (`benches/queue.rs`), so that its report shows the spread too.
+pub fn run_shapes(filters: &[String], only: Option<&str>, rounds: usize, base_items: u64) {
     println!(
         "# queue_modes: {rounds} rounds per shape, {base_items} items (capacity 1: a quarter); \
          ratios are per-round time ratios: median [min..max]"
@@ -321,7 +328,6 @@ fn main() {
                 continue;
             }
             let items = base_items / shape.divisor;
-            let only = only.as_deref();
             let [ours, cb, tb] = if shape.cap == 0 {
                 measure::<Simple>(shape, start, items, rounds, only)
             } else {
