@@ -268,6 +268,9 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// `run` for one contender: capacity, producers, consumers, items, start.
+type Runner = fn(usize, usize, usize, u64, Start) -> Duration;
+
 /// Runs one shape: `rounds` rounds, each timing every contender once in a rotating order.
 /// Returns per-round times, in the order syncsmith, crossbeam, textbook.
 fn measure<S: Contender>(
@@ -278,7 +281,7 @@ fn measure<S: Contender>(
     only: Option<&str>,
 ) -> [Vec<Duration>; 3] {
     let mut times: [Vec<Duration>; 3] = Default::default();
-    let runners: [(&str, fn(usize, usize, usize, u64, Start) -> Duration); 3] = [
+    let runners: [(&str, Runner); 3] = [
         (S::NAME, run::<S>),
         (Crossbeam::NAME, run::<Crossbeam>),
         (Textbook::NAME, run::<Textbook>),
