@@ -25,9 +25,12 @@
 //!   lock, the lock an unparker takes, so "unparked" and "timed out" never both happen:
 //!   loom explores both orders of a release racing a timeout. A deadline that passes
 //!   before the thread even queues itself (a park that times out at once) is not modelled.
-//! - The map from keys to queues is a plain mutex that loom does not see; the loom lazy
-//!   static that holds it orders its first user before every later one, as the real lot's
-//!   lazily created table does.
+//! - The map from keys to queues is a plain mutex that loom does not see. The lot itself
+//!   is a loom lazy static, made by the first thread that touches it, and every later user
+//!   is ordered after that moment. The real lot's table is published the same way, but
+//!   once per process, not once per execution: so a model calls
+//!   [`Loom::create_parking_lot`] first, before it spawns a thread (syncsmith's
+//!   `common::model` does), and the publication then orders nothing.
 
 use super::{
     AtomicInt, AtomicPointer, Cell, Deadline, ParkResult, ParkToken, Runtime, UnparkResult,
@@ -234,6 +237,15 @@ std::thread_local! {
 }
 
 impl Loom {
+    /// Creates this execution's parking lot now, in the calling thread. Call it first in a
+    /// model, before spawning: otherwise the first thread to park or unpark creates the lot
+    /// and every later user of any key is ordered after that thread (loom's lazy statics
+    /// publish with `Release`/`Acquire`), an ordering between keys that the real lot does
+    /// not give. `loom-tests/runtime.rs` shows the difference.
+    pub fn create_parking_lot() {
+        let _ = &*LOT;
+    }
+
     /// Sets how the parking lot answers `be_fair` in the models that this OS thread runs
     /// from now on (see [`Fairness`]). syncsmith's own models run each model twice, once
     /// with `Never` and once with `Always`, and use `Explore` where the model is small.
