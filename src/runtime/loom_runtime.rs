@@ -20,6 +20,17 @@
 //!   lands between a thread queueing itself and falling asleep sees `false`. The real
 //!   lot's choice depends on a timer, not on the sleeper. `Always` and `Never` have no
 //!   such gap, which is why syncsmith's models run under both.
+//! - A key's queue is found by the key's address, and kept for the whole execution, so the
+//!   users of a key are ordered by its lock even when they do not overlap (a `validate`
+//!   must see what an earlier unparker did: `Lock` relies on it, as on the real bucket
+//!   lock). When a primitive is freed and another is made at the same address, the new
+//!   one shares the old one's queue, as it shares its bucket on real threads. But whether
+//!   an address is reused is the allocator's choice, and it can differ between loom's
+//!   replays of one execution; loom then finds a replay that does not match its record
+//!   and fails inside itself (seen twice, in models run in parallel with others:
+//!   `rt/atomic.rs`, `assert_ne!(mo_i, mo_j)`). `.ci/run` runs tests one at a time, which
+//!   made it go away in practice; a primitive that carried its own loom-visible parking
+//!   identity would remove the cause.
 //! - Time: loom has no clock. A timed park yields to the scheduler once and then times out
 //!   unless an unparker took it off the queue first. The decision is made under the key's
 //!   lock, the lock an unparker takes, so "unparked" and "timed out" never both happen:
