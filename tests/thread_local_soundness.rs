@@ -129,6 +129,8 @@ enum Probe {
     Get,
     /// `get_or`.
     GetOr,
+    /// `get_or` once the visitor has left (and emptied the slot).
+    GetOrAfterTheVisit,
 }
 
 /// What the probe saw, sent to the test (and read through `Debug`, in failure messages).
@@ -166,7 +168,11 @@ impl Drop for ExitProbe {
                     self.seen.send(Seen::Value(content)).unwrap();
                 }
             },
-            Probe::GetOr => {
+            Probe::GetOr | Probe::GetOrAfterTheVisit => {
+                if let Probe::GetOrAfterTheVisit = self.probe {
+                    self.seen.send(Seen::Nothing).unwrap();
+                    self.visitor_left.lock().unwrap().recv().unwrap();
+                }
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
                     let value = self.visited.get_or(|| "fresh".to_string());
                     value.clone()
@@ -452,4 +458,16 @@ fn a_panicking_drop_at_the_end_of_a_visit_frees_the_index() {
     let mut seen = 0;
     local.for_each(|_| seen += 1);
     assert_eq!(seen, 0, "nothing left to visit");
+}
+
+/// Case 2, once the visit has ended: the visitor moved the doomed value out and emptied the
+/// slot, so the exiting owner's `get_or` makes a fresh value there (kept for the
+/// `ThreadLocal`, like any value made during thread exit), written after the visitor's move.
+#[test]
+fn an_exiting_owner_gets_a_fresh_value_once_the_visitor_has_left() {
+    let reports = probe_a_doomed_value(Probe::GetOrAfterTheVisit);
+    match &reports[..] {
+        [Seen::Nothing, Seen::Value(content)] => assert_eq!(content, "fresh"),
+        _ => panic!("not a fresh value after the visit: {reports:?}"),
+    }
 }

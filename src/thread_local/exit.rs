@@ -221,6 +221,12 @@ pub(super) unsafe fn slot_is_stale<T, R: Runtime>(data: [*const (); 3]) -> bool 
     // every slot. So a hook that runs early because of this flag finds its slot empty (its
     // compare-exchange is ordered after the claim): it drops nothing, and so cannot panic,
     // as `ExitHook::new` asks of a stale run.
+    // Mutant note: `Relaxed` here (and on the drop's store) survives the loom models, and
+    // loom cannot tell them apart: a hook goes stale-checked only once 16 hooks pile up on
+    // one thread, which no model builds, and loom's compare-exchange always reads the
+    // latest state, which is after the drop's claim. Exactly-once does not rest on it (the
+    // compare-exchange settles who takes the value); the pair only guarantees that a stale
+    // run finds the slot empty.
     // SAFETY: the hook's reference keeps `shared` alive.
     unsafe { &(*shared).dropped }.load(Acquire) != 0
 }

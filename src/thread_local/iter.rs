@@ -111,7 +111,8 @@ impl<T, R: Runtime> Drop for Leave<'_, T, R> {
         let record = unsafe { entry.held_record() };
         // Release: our move out (and read of the record) happen-before the owner's next
         // write to the slot, which loads the state with Acquire (`insert`). An RMW: late
-        // visitors may be counting themselves in meanwhile.
+        // visitors may be counting themselves in meanwhile. (Mutant note: `Relaxed`
+        // survives the models, which cannot run that owner's write; see `insert`.)
         entry.state.fetch_and(!DOOMED, Release);
         // SAFETY: the hold of the value we took, given up once, with its slot empty.
         unsafe { release_held(record) };

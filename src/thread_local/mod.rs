@@ -322,7 +322,12 @@ impl<T: Send + 'static, R: Runtime> ThreadLocal<T, R> {
         let entry = self.entry_or_allocate(thread.index);
         // Acquire: pairs with the Release of a visitor that emptied our DOOMED slot while
         // we exit (`Leave`), so its move out of the cell happens-before our write to it.
-        // Otherwise as in `get`.
+        // Otherwise as in `get`. Mutant note: `Relaxed` survives the loom models, which
+        // cannot reach this pairing: it orders only an exiting owner's `get_or` from a
+        // value's `Drop` in its exit hooks, and under `Loom` the thread index is gone by
+        // then (see loom-tests/thread_local.rs). A new thread that takes the recycled index
+        // is ordered by the hold's release and the pool's lock instead. Unreachable for the
+        // models, not equivalent: tests/thread_local_soundness.rs drives it on real threads.
         let state = entry.state.load(Acquire);
         if state & DOOMED != 0 {
             // Our value is gone for us, but a visitor still has it in the slot: writing a
@@ -470,7 +475,8 @@ impl<T, R: Runtime> Drop for ThreadLocal<T, R> {
             .buckets
             .with_mut(|handed_over| unsafe { *handed_over = buckets });
         // Release: our claims of every slot happen-before a stale hook's run (its check,
-        // `slot_is_stale`, loads with Acquire), so it finds its slot empty.
+        // `slot_is_stale`, loads with Acquire), so it finds its slot empty. (Mutant note:
+        // `Relaxed` survives the models; see `slot_is_stale` for why loom cannot tell.)
         shared_ref.dropped.store(1, Release);
         // SAFETY: the ThreadLocal's own reference, given up once.
         unsafe { release_shared(shared) };
