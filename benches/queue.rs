@@ -12,8 +12,15 @@
 //! Threads are spawned once per sample (criterion's `iter_custom`), not once per item.
 //!
 //! Run briefly: `cargo bench --bench queue -- --warm-up-time 1 --measurement-time 2`.
+//!
+//! Criterion reports one figure per queue, which hides a queue with two modes (fast in
+//! some runs, several times slower in others, as `Queue` was at capacity 64 before it
+//! learned to spin long enough). So after the criterion groups, this bench also runs the
+//! plain harness of `benches/queue_modes.rs` for the bounded shapes (5 interleaved rounds
+//! each, beside crossbeam) and prints the median and the range of the per-round ratios: a
+//! mode that comes back shows as a wide range. `QUEUE_SPREAD_ROUNDS=0` skips it.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use std::collections::VecDeque;
 use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread;
@@ -251,5 +258,24 @@ fn unbounded(criterion: &mut Criterion) {
     }
 }
 
+#[allow(dead_code)] // its own `main` is the `queue_modes` bench's
+#[path = "queue_modes.rs"]
+mod queue_modes;
+
 criterion_group!(benches, bounded, unbounded);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+    let rounds = std::env::var("QUEUE_SPREAD_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    // Only when benchmarks run (`cargo bench`), not under `cargo test --benches`.
+    if rounds > 0 && std::env::args().any(|arg| arg == "--bench") {
+        let filters = vec!["plain".to_string()];
+        queue_modes::run_shapes(&filters, None, rounds, 400_000);
+    }
+}

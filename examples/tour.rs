@@ -24,6 +24,12 @@ mod condition_conversation;
 mod connection_cache;
 #[path = "crawler.rs"]
 mod crawler;
+#[path = "futures_as_completed.rs"]
+mod futures_as_completed;
+#[path = "futures_fetch.rs"]
+mod futures_fetch;
+#[path = "futures_requests.rs"]
+mod futures_requests;
 #[path = "lost_update.rs"]
 mod lost_update;
 #[path = "priority_scheduler.rs"]
@@ -64,6 +70,15 @@ const STOPS: &[(&str, fn())] = &[
         student::main,
     ),
     ("A per-thread connection cache", connection_cache::main),
+    (
+        "A thread pool: submit, as_completed and map",
+        futures_as_completed::main,
+    ),
+    ("A fan-out of fetches with a deadline", futures_fetch::main),
+    (
+        "The threadpool package's requests, with callbacks",
+        futures_requests::main,
+    ),
     // ---- add your stop above this line ----
 ];
 

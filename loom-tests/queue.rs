@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{model, model3};
+use common::{model, model3, Seen};
 use loom::sync::atomic::AtomicBool;
 use loom::sync::Arc;
 use loom::thread;
@@ -96,6 +96,62 @@ fn two_producer_consumers_capacity_one() {
     });
 }
 
+/// Two getters blocked on an empty unbounded queue, then two `put`s in a row: each `put`
+/// must wake a getter of its own. A `put` that skips its notify (forgets it, or notifies
+/// only when the queue was empty before, the tempting "only the first item needs a wake-up"
+/// shortcut) leaves the second getter asleep next to an item: a loom deadlock.
+#[test]
+fn two_blocked_getters_each_woken_by_its_own_put() {
+    model3(|| {
+        let q = Arc::new(FifoQ::with_runtime(0));
+        let getters: Vec<_> = (0..2)
+            .map(|_| {
+                let q = q.clone();
+                thread::spawn(move || q.get().unwrap())
+            })
+            .collect();
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let got: Vec<u32> = getters.into_iter().map(|g| g.join().unwrap()).collect();
+        assert_eq!(sorted(got), [1, 2]);
+        assert!(q.empty());
+    });
+}
+
+/// LIFO order under a race: with 1 and 2 queued, a `put(3)` races a `get`. The getter takes
+/// the newest item at its moment (3 if the put came first, else 2), and what is left comes
+/// out newest first. A FIFO (or any other order) fails here.
+#[test]
+fn lifo_order_holds_when_a_put_races_a_get() {
+    static GOT_THE_RACING_ITEM: Seen = Seen::new();
+    model3(|| {
+        let q = Arc::new(Queue::<u32, Lifo, Loom>::with_runtime(0));
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let putter = {
+            let q = q.clone();
+            thread::spawn(move || q.put(3).unwrap())
+        };
+        let getter = {
+            let q = q.clone();
+            thread::spawn(move || q.get().unwrap())
+        };
+        putter.join().unwrap();
+        let got = getter.join().unwrap();
+        let rest: Vec<u32> = std::iter::from_fn(|| q.try_get().ok()).collect();
+        match got {
+            3 => assert_eq!(rest, [2, 1], "LIFO: the rest leaves newest first"),
+            2 => assert_eq!(rest, [3, 1], "LIFO: the racing item is now the newest"),
+            other => panic!("a LIFO get took {other}, not the newest item"),
+        }
+        GOT_THE_RACING_ITEM.record(got == 3);
+    });
+    assert!(
+        GOT_THE_RACING_ITEM.both(),
+        "loom never showed both the put and the get going first"
+    );
+}
+
 /// The LIFO and priority disciplines run through the same core; one blocking exchange
 /// each, with the order checked when both items are in.
 #[test]
@@ -122,6 +178,7 @@ fn lifo_and_priority_blocking_exchange() {
 /// item, or it reports `Full` and hands the item back. Never both, never neither.
 #[test]
 fn put_timeout_racing_get_keeps_every_item() {
+    static STORED: Seen = Seen::new();
     model(|| {
         let q = Arc::new(FifoQ::with_runtime(1));
         q.put(1).unwrap();
@@ -131,7 +188,9 @@ fn put_timeout_racing_get_keeps_every_item() {
         };
         let first = q.get().unwrap();
         assert_eq!(first, 1);
-        match putter.join().unwrap() {
+        let outcome = putter.join().unwrap();
+        STORED.record(outcome.is_ok());
+        match outcome {
             Ok(()) => assert_eq!(q.try_get(), Ok(2)),
             Err(PutError::Full(item)) => {
                 assert_eq!(item, 2);
@@ -141,13 +200,20 @@ fn put_timeout_racing_get_keeps_every_item() {
         }
         assert_eq!(q.try_get(), Err(GetError::Empty));
     });
+    assert!(
+        STORED.both(),
+        "loom never showed both a put_timeout that got in and one that timed out"
+    );
 }
 
-/// Two timed getters race one `put`: exactly one gets the item, the other times out; if a
-/// notify picks the first and its time runs out at the same moment, it must still report
-/// (and take) the item rather than swallow the notify.
+/// Two timed getters race one `put`: exactly one party ends up with the item, a getter or
+/// the queue (both getters timed out): never two getters, never nobody. If a notify picks
+/// a getter and its time runs out at the same moment, it must still report (and take) the
+/// item rather than swallow the notify. Across the executions a getter must win at least
+/// once and both must time out at least once, or the race was not explored.
 #[test]
 fn get_timeouts_racing_one_put_exactly_one_wins() {
+    static A_GETTER_WON: Seen = Seen::new();
     model3(|| {
         let q = Arc::new(FifoQ::with_runtime(0));
         let getters: Vec<_> = (0..2)
@@ -158,20 +224,27 @@ fn get_timeouts_racing_one_put_exactly_one_wins() {
             .collect();
         q.put(5).unwrap();
         let results: Vec<_> = getters.into_iter().map(|g| g.join().unwrap()).collect();
-        let got: Vec<u32> = results.iter().filter_map(|r| r.ok()).collect();
-        let leftover = q.try_get().ok();
-        // The item is somewhere exactly once: with a getter, or still queued.
-        assert_eq!(got.len() + usize::from(leftover.is_some()), 1);
         for r in &results {
-            assert!(matches!(r, Ok(5) | Err(GetError::Empty)));
+            assert!(matches!(r, Ok(5) | Err(GetError::Empty)), "{r:?}");
         }
+        let winners = results.iter().filter(|r| r.is_ok()).count();
+        assert!(winners <= 1, "two getters got the one item");
+        let leftover = q.try_get().ok();
+        let owners = winners + usize::from(leftover.is_some());
+        assert_eq!(owners, 1, "the item must end with exactly one winner");
+        A_GETTER_WON.record(winners == 1);
     });
+    assert!(
+        A_GETTER_WON.both(),
+        "loom never showed both a getter winning and both getters timing out"
+    );
 }
 
 /// A timed getter and a blocking getter share one `put` and one later `put`: the blocking
 /// getter must not be stranded by a timed getter that was notified as it timed out.
 #[test]
 fn timed_getter_never_strands_a_blocking_getter() {
+    static TIMED_GOT_ONE: Seen = Seen::new();
     model3(|| {
         let q = Arc::new(FifoQ::with_runtime(0));
         let timed = {
@@ -188,11 +261,16 @@ fn timed_getter_never_strands_a_blocking_getter() {
             q.put(2).unwrap();
         }
         let blocking_got = blocking.join().unwrap();
+        TIMED_GOT_ONE.record(timed_got.is_some());
         match timed_got {
             Some(a) => assert_eq!(sorted(vec![a, blocking_got]), [1, 2]),
             None => assert_eq!(blocking_got, 1),
         }
     });
+    assert!(
+        TIMED_GOT_ONE.both(),
+        "loom never showed both a timed getter that got an item and one that timed out"
+    );
 }
 
 // ---------------------------------------------------------------- task_done / join
@@ -250,6 +328,47 @@ fn join_wakes_only_when_the_last_task_is_done() {
             "join returned with tasks unfinished"
         );
     });
+}
+
+/// `join` racing a `put` that raises the unfinished count again: the worker's `task_done`
+/// brings the count to zero (and wakes the joiner), then its `put` raises it to one before
+/// or after the joiner looks again. The joiner must return either way (after the first
+/// wake-up, or after the main thread's final `task_done`), never sleep for good, and the
+/// count ends at zero. Both sides of the race (the joiner returning before the count went
+/// up again, and after) must be seen.
+#[test]
+fn join_racing_a_put_that_raises_the_count_again_returns() {
+    static RAISED_WHILE_RETURNING: Seen = Seen::new();
+    model3(|| {
+        let q = Arc::new(FifoQ::with_runtime(0));
+        q.put(1).unwrap();
+        assert_eq!(q.get(), Ok(1));
+        let joiner = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.join();
+                q.unfinished_tasks()
+            })
+        };
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                q.task_done().unwrap();
+                q.put(2).unwrap();
+            })
+        };
+        worker.join().unwrap();
+        assert_eq!(q.get(), Ok(2));
+        q.task_done().unwrap();
+        let seen_after_join = joiner.join().unwrap();
+        assert!(seen_after_join <= 1);
+        RAISED_WHILE_RETURNING.record(seen_after_join == 1);
+        assert_eq!(q.unfinished_tasks(), 0);
+    });
+    assert!(
+        RAISED_WHILE_RETURNING.both(),
+        "loom never showed the put raising the count both before and after join returned"
+    );
 }
 
 // ---------------------------------------------------------------- shutdown
@@ -321,6 +440,34 @@ fn shutdown_wakes_every_blocked_getter() {
     });
 }
 
+/// `shutdown(true)` racing a `put` on another thread: the item either got in first and is
+/// handed back by the shutdown (and counted as a finished task), or the `put` came after
+/// and hands it back itself. Never both, never neither; the count ends at zero and the
+/// queue is shut and empty. Both orders must be seen.
+#[test]
+fn immediate_shutdown_racing_a_put_keeps_the_item_exactly_once() {
+    static PUT_FIRST: Seen = Seen::new();
+    model(|| {
+        let q = Arc::new(FifoQ::with_runtime(0));
+        let putter = {
+            let q = q.clone();
+            thread::spawn(move || q.put(7))
+        };
+        let drained = q.shutdown(true);
+        let refused = putter.join().unwrap().err().map(ShutDown::into_inner);
+        PUT_FIRST.record(refused.is_none());
+        let mut seen = drained;
+        seen.extend(refused);
+        assert_eq!(seen, [7], "the item is drained or refused, exactly once");
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert_eq!(q.get(), Err(ShutDown(())));
+    });
+    assert!(
+        PUT_FIRST.both(),
+        "loom never showed both the put and the shutdown going first"
+    );
+}
+
 /// `join` blocked on an unfinished task returns when `shutdown(true)` drains the item.
 #[test]
 fn immediate_shutdown_releases_join() {
@@ -364,6 +511,7 @@ fn simple_queue_two_producers_one_blocking_consumer() {
 /// the item stays queued, and the blocking one is never stranded.
 #[test]
 fn simple_queue_timed_and_blocking_getters() {
+    static TIMED_GOT_ONE: Seen = Seen::new();
     model3(|| {
         let q = Arc::new(SimpleQueue::<u32, Loom>::with_runtime());
         let timed = {
@@ -376,11 +524,17 @@ fn simple_queue_timed_and_blocking_getters() {
         };
         q.put(1);
         q.put(2);
-        let mut seen: Vec<u32> = timed.join().unwrap().into_iter().collect();
+        let timed_got = timed.join().unwrap();
+        TIMED_GOT_ONE.record(timed_got.is_some());
+        let mut seen: Vec<u32> = timed_got.into_iter().collect();
         seen.push(blocking.join().unwrap());
         seen.extend(q.try_get().ok());
         assert_eq!(sorted(seen), [1, 2]);
     });
+    assert!(
+        TIMED_GOT_ONE.both(),
+        "loom never showed both a timed getter that got an item and one that timed out"
+    );
 }
 
 // ---------------------------------------------------------------- PriorityQueue: order and panics
@@ -498,6 +652,7 @@ fn priority_order_is_stable_and_survives_a_panicking_ord() {
 /// forever (a loom deadlock).
 #[test]
 fn a_putter_that_panics_passes_its_wake_up_on() {
+    static PANICKED: Seen = Seen::new();
     model3(|| {
         let fuse = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
         let item = |key: u32, bomb: bool| Fragile {
@@ -517,6 +672,7 @@ fn a_putter_that_panics_passes_its_wake_up_on() {
                     q.put_timeout(bomb, SOON)
                 }));
                 assert!(matches!(outcome, Err(_) | Ok(Err(PutError::Full(_)))));
+                outcome.is_err()
             })
         };
         let good = {
@@ -524,11 +680,15 @@ fn a_putter_that_panics_passes_its_wake_up_on() {
             thread::spawn(move || q.put(three).unwrap())
         };
         assert_eq!(q.get().unwrap().key, 1);
-        bad.join().unwrap();
+        PANICKED.record(bad.join().unwrap());
         good.join().unwrap();
         let keys: Vec<u32> = std::iter::from_fn(|| q.try_get().ok())
             .map(|i| i.key)
             .collect();
         assert_eq!(keys, [2, 3]);
     });
+    assert!(
+        PANICKED.both(),
+        "loom never showed both a putter whose Ord panicked and one that timed out"
+    );
 }

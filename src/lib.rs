@@ -23,6 +23,7 @@ mod barrier;
 mod condition;
 pub mod error;
 mod event;
+pub mod futures;
 mod lock;
 mod queue;
 mod rlock;
@@ -37,6 +38,7 @@ pub use error::{
     TooManyReleases,
 };
 pub use event::Event;
+pub use futures::ThreadPoolExecutor;
 pub use lock::{Lock, LockGuard};
 pub use queue::{
     Discipline, Fifo, Lifo, LifoQueue, Priority, PriorityHeap, PriorityQueue, Queue, SimpleQueue,

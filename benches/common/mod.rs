@@ -4,6 +4,12 @@
 //! Each bench is its own crate and uses only some of these items, hence the
 //! `#[allow(dead_code)]`s.
 
+pub mod events;
+pub mod locks;
+pub mod ping_pong;
+pub mod queues;
+pub mod semaphores;
+
 use criterion::{BenchmarkId, Criterion};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};

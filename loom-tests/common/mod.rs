@@ -24,9 +24,10 @@ pub const DEFAULT_PREEMPTION_BOUND: usize = 3;
 
 /// Runs `f` under loom, exploring every interleaving within the preemption bound.
 ///
-/// The environment wins: `LOOM_MAX_PREEMPTIONS`, `LOOM_MAX_BRANCHES`, `LOOM_LOG`,
-/// `LOOM_LOCATION`, `LOOM_CHECKPOINT_FILE` and the rest are read by `Builder::new()`; only
-/// when `LOOM_MAX_PREEMPTIONS` is absent do we fill in [`DEFAULT_PREEMPTION_BOUND`].
+/// The environment wins: `LOOM_MAX_PREEMPTIONS`, `LOOM_MAX_BRANCHES`, `LOOM_LOCATION`,
+/// `LOOM_CHECKPOINT_FILE` and the rest are read by `Builder::new()`; only when
+/// `LOOM_MAX_PREEMPTIONS` is absent do we fill in [`DEFAULT_PREEMPTION_BOUND`]. `LOOM_LOG`
+/// is honoured by installing a `tracing` subscriber (see `check_with_policy`).
 /// loom's own default for `max_branches` (1000 per execution) is plenty for our small
 /// models, whose threads never spin under `Loom` (its `SPIN_ROUNDS` is 0).
 // ANCHOR: model
@@ -72,14 +73,8 @@ where
 {
     let f = std::sync::Arc::new(f);
     for policy in [Fairness::Never, Fairness::Always] {
-        Loom::set_fairness(policy);
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = builder.preemption_bound.or(Some(bound));
         let f = std::sync::Arc::clone(&f);
-        builder.check(move || {
-            Loom::create_parking_lot();
-            f()
-        });
+        check_with_policy(bound, policy, move || f());
     }
     Loom::set_fairness(Fairness::Explore);
 }
@@ -92,13 +87,63 @@ pub fn model_exploring_fairness<F>(bound: usize, f: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
-    Loom::set_fairness(Fairness::Explore);
+    check_with_policy(bound, Fairness::Explore, f);
+}
+
+/// One `Builder::check` of the model under `policy`, with the debugging aids that loom
+/// reads from the environment made to work.
+///
+/// - `LOOM_LOG`: loom logs through `tracing`, and only `loom::model` (not
+///   `Builder::check`) installs a subscriber, so without this nothing is printed. The
+///   variable is a `tracing` filter: `LOOM_LOG=trace` prints every operation,
+///   `LOOM_LOG=info` a marker at each thread switch, `LOOM_LOG=loom::model=info` only the
+///   number of executions each check explored.
+/// - `LOOM_CHECKPOINT_FILE`: each policy searches a different tree of executions, so each
+///   keeps its own file (`x.json` becomes `x.never.json` and `x.always.json`; `Explore`
+///   uses `x.json`), and a replay resumes the search it was saved from.
+// ANCHOR: check_with_policy
+#[allow(dead_code)]
+fn check_with_policy<F>(bound: usize, policy: Fairness, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    Loom::set_fairness(policy);
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = builder.preemption_bound.or(Some(bound));
+    if let Some(file) = builder.checkpoint_file.take() {
+        builder.checkpoint_file = Some(checkpoint_file_for(file, policy));
+    }
+    let _log = std::env::var_os("LOOM_LOG").map(|_| {
+        use tracing_subscriber::util::SubscriberInitExt;
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("LOOM_LOG"))
+            .with_test_writer()
+            .without_time()
+            .with_ansi(false)
+            .finish()
+            .set_default()
+    });
+    // The lot first, before the model spawns a thread (see `Loom::create_parking_lot`).
     builder.check(move || {
         Loom::create_parking_lot();
         f()
     });
+}
+// ANCHOR_END: check_with_policy
+
+/// `x.json` → `x.never.json` / `x.always.json` (`x.json` itself under `Explore`).
+#[allow(dead_code)]
+fn checkpoint_file_for(file: std::path::PathBuf, policy: Fairness) -> std::path::PathBuf {
+    let tag = match policy {
+        Fairness::Explore => return file,
+        Fairness::Never => "never",
+        Fairness::Always => "always",
+    };
+    let extension = file
+        .extension()
+        .map(|e| format!("{tag}.{}", e.to_string_lossy()))
+        .unwrap_or_else(|| tag.to_string());
+    file.with_extension(extension)
 }
 
 /// Which outcomes of a race some execution produced, across all executions of a model, so

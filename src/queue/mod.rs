@@ -20,19 +20,21 @@
 //! here for the reason given in `condition.rs`: every notify below runs with the queue's
 //! lock held, and a waiter is queued before `wait` releases that lock.
 //!
-//! One addition CPython has no use for: on a queue bounded to a few items, before a `get`
-//! on an empty queue (or a `put` on a full one) parks, it lets go of the lock and spins
-//! briefly, watching a relaxed copy of the length (`len_hint`), because parking and
-//! unparking cost a futex round-trip each and a partner on another core often makes room
-//! within a microsecond (`Queue::spins` says why only small bounds). The spin only decides
-//! *when* to look again: whether to take an item or wait is still decided under the lock.
-//! Under loom (`SPIN_ROUNDS` is 0) neither the spin nor the hint's stores exist.
+//! One addition CPython has no use for: before a `get` on an empty queue (or a `put` on a
+//! full one) parks, it lets go of the lock and spins for a while (pause hints, then pause
+//! hints between yields), watching a relaxed copy of the length (`len_hint`). Parking and
+//! unparking cost a futex round-trip and a wake-up latency each, and a producer and a
+//! consumer that both park fall into a convoy: each waits, asleep, for the other to wake
+//! up, and they take turns instead of running side by side (`spin.rs` has the numbers). The spin only decides *when* to look again: whether to take an item or wait
+//! is still decided under the lock. Under loom (`SPIN_ROUNDS` is 0) neither the spin nor
+//! the hint's stores exist.
 //!
 //! Python 3.13's `shutdown` is here too, with one change: `shutdown(immediate = true)` hands
 //! the queued items back to the caller instead of throwing them away.
 
 mod discipline;
 mod simple;
+mod spin;
 
 pub use discipline::{Discipline, Fifo, Lifo, Priority, PriorityHeap};
 pub use simple::SimpleQueue;
@@ -43,20 +45,10 @@ use crate::lock::{Lock, WaitLimit};
 use crate::runtime::{AtomicInt, Cell, Runtime, Std, StdCell};
 use core::fmt;
 use core::marker::PhantomData;
-use core::sync::atomic::Ordering::Relaxed;
 use core::time::Duration;
 
 /// `notify(ALL)` wakes every waiter (`notify_all`).
 const ALL: usize = usize::MAX;
-
-/// The largest `maxsize` for which a blocked `get`/`put` spins before parking (see
-/// `Queue::spins`).
-const SPIN_MAXSIZE: usize = 4;
-/// Rounds of busy-waiting (1, 2, 4, ... spin hints) a blocked `get`/`put` does before it
-/// starts yielding its time slice.
-const SPIN_LIMIT: u32 = 6;
-/// Rounds after which it stops looking and parks (the rounds past `SPIN_LIMIT` yield).
-const SPIN_AND_YIELD_LIMIT: u32 = 16;
 
 // ANCHOR: queue
 /// A multi-producer, multi-consumer queue: Python's `queue.Queue`, and with another
@@ -95,9 +87,9 @@ pub struct Queue<T, D: Discipline<T> = Fifo, R: Runtime = Std> {
     /// 0: unbounded. Never changes, so it lives outside the lock.
     maxsize: usize,
     /// The number of items, copied here under the lock each time it changes, so that a
-    /// blocked `get`/`put` can spin without the lock (see `spin_until`). Only a hint: it
-    /// may be stale, and every decision is made again from `state` under the lock. Written
-    /// only where someone may read it (`Queue::spins`): never under loom.
+    /// blocked `get`/`put` can spin without the lock (see `spin.rs`). Only a hint: it
+    /// may be stale, and every decision is made again from `state` under the lock. Never
+    /// written or read under loom.
     len_hint: R::AtomicUsize,
     /// Everything else; touched only while `mutex` is held (see `Held::with`).
     state: R::Cell<State<D::Store>>,
@@ -248,10 +240,10 @@ impl<T, D: Discipline<T>, R: Runtime> Queue<T, D, R> {
             }
             // Once per call, before the first park: spin without the lock until a getter
             // makes room (or the spin budget runs out), then look again under the lock.
-            if !spun && self.spins() {
+            if !spun && spin::spins::<R>() {
                 spun = true;
                 drop(held);
-                self.spin_until(|len| !self.is_full_at(len));
+                spin::spin_until::<R>(&self.len_hint, |len| !self.is_full_at(len));
                 held = self.lock();
                 continue;
             }
@@ -290,10 +282,10 @@ impl<T, D: Discipline<T>, R: Runtime> Queue<T, D, R> {
             }
             // Once per call, before the first park: spin without the lock until a putter
             // stores an item (or the spin budget runs out), then look again under the lock.
-            if !spun && self.spins() {
+            if !spun && spin::spins::<R>() {
                 spun = true;
                 drop(held);
-                self.spin_until(|len| len > 0);
+                spin::spin_until::<R>(&self.len_hint, |len| len > 0);
                 held = self.lock();
                 continue;
             }
@@ -418,48 +410,6 @@ impl<T, D: Discipline<T>, R: Runtime> Queue<T, D, R> {
         self.lock().with(|s| s.unfinished_tasks)
     }
 
-    /// Whether a blocked `get`/`put` spins before parking: only on a queue bounded to at
-    /// most `SPIN_MAXSIZE` items, and never under loom (`SPIN_ROUNDS` is 0), whose models
-    /// then stay exactly those of CPython's design.
-    ///
-    /// Why only small bounds: there every item has to be handed from a putter to a getter
-    /// that is already waiting, so a park per item is the whole cost, and spinning saves
-    /// it. With room for many items, a getter that parks on an empty queue lets the putter
-    /// fill it in a batch, which it then drains in a batch; a spinning getter would instead
-    /// take each item as it appears, bouncing the queue's cache lines between the cores for
-    /// every item. Measured (benches/queue.rs, against this code without the spin): about
-    /// 3 times the throughput at `maxsize` 1 with one putter and one getter, 5 to 12 times
-    /// with two of each; spinning at every bound made `maxsize` 64 with one of each slower
-    /// (0.67 to 0.83 times), so it stays off there. The cut-off 4 is a guess between them.
-    #[inline]
-    fn spins(&self) -> bool {
-        R::SPIN_ROUNDS > 0 && self.maxsize != 0 && self.maxsize <= SPIN_MAXSIZE
-    }
-
-    /// Busy-waits, with a growing back-off, until `ready(len_hint)` holds or the budget
-    /// (`SPIN_AND_YIELD_LIMIT` rounds) runs out. Called without the lock; the caller then
-    /// takes the lock and decides from the real state, so a stale hint costs only time.
-    #[cold]
-    fn spin_until(&self, ready: impl Fn(usize) -> bool) {
-        for round in 0..SPIN_AND_YIELD_LIMIT {
-            // Relaxed: the value only says when to look again; nothing read here is
-            // trusted. What the looking thread then sees of the items comes from acquiring
-            // the lock, which the thread that changed them released afterwards.
-            if ready(self.len_hint.load(Relaxed)) {
-                return;
-            }
-            // Tuning only: this spin never runs under loom, and which rounds spin and which
-            // yield changes no state, so the mutant `<` → `<=` is equivalent.
-            if round < SPIN_LIMIT {
-                for _ in 0..(1u32 << round) {
-                    R::spin_hint();
-                }
-            } else {
-                R::yield_now();
-            }
-        }
-    }
-
     /// Whether `len` items fill the queue.
     #[inline]
     fn is_full_at(&self, len: usize) -> bool {
@@ -526,13 +476,9 @@ impl<T, D: Discipline<T>, R: Runtime> Held<'_, T, D, R> {
     /// after every change to the items; skipped where nobody spins (loom).
     #[inline]
     fn publish_len(&mut self) {
-        if self.queue.spins() {
+        if spin::spins::<R>() {
             let len = self.with(|s| D::len(&s.items));
-            // Relaxed: the hint carries no data anyone trusts (see `spin_until`). Every
-            // store happens under the lock, so the stores are in lock order, and a spinning
-            // thread sees them in that order (coherence): it cannot see an older length
-            // after a newer one.
-            self.queue.len_hint.store(len, Relaxed);
+            spin::publish::<R>(&self.queue.len_hint, len);
         }
     }
 

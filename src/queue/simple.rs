@@ -6,12 +6,14 @@
 //! getters. A `put` with nobody waiting (the common case) is a lock, a push, one load and
 //! an unlock: `WaiterQueue::notify` sees its `queued` count at zero and returns without
 //! taking the FIFO's guard (exact, because `put` holds the queue's lock; see
-//! `condition.rs`).
+//! `condition.rs`). A `get` on an empty queue spins before it parks, as `Queue`'s does
+//! (`spin.rs`), watching a relaxed copy of the length.
 
+use super::spin;
 use crate::condition::WaiterQueue;
 use crate::error::GetError;
 use crate::lock::{Lock, WaitLimit};
-use crate::runtime::{Cell, Runtime, Std, StdCell};
+use crate::runtime::{AtomicInt, Cell, Runtime, Std, StdCell};
 use core::fmt;
 use core::time::Duration;
 use std::collections::VecDeque;
@@ -39,6 +41,9 @@ pub struct SimpleQueue<T, R: Runtime = Std> {
     not_empty: WaiterQueue<R>,
     /// The items; touched only while `mutex` is held.
     items: R::Cell<VecDeque<T>>,
+    /// The number of items, copied here under the lock, for a spinning `get` (a hint
+    /// only; see `spin.rs`). Never written or read under loom.
+    len_hint: R::AtomicUsize,
 }
 
 // SAFETY: the items are only touched while `mutex` is held, so sharing the queue only
@@ -56,6 +61,7 @@ impl<T> SimpleQueue<T> {
             mutex: Lock::new(),
             not_empty: WaiterQueue::new(),
             items: StdCell::new(VecDeque::new()),
+            len_hint: core::sync::atomic::AtomicUsize::new(0),
         }
     }
 }
@@ -67,6 +73,7 @@ impl<T, R: Runtime> SimpleQueue<T, R> {
             mutex: Lock::with_runtime(),
             not_empty: WaiterQueue::with_runtime(),
             items: <R::Cell<_> as Cell<_>>::new(VecDeque::new()),
+            len_hint: <R::AtomicUsize as AtomicInt>::new(0),
         }
     }
 
@@ -76,6 +83,7 @@ impl<T, R: Runtime> SimpleQueue<T, R> {
     pub fn put(&self, item: T) {
         let mut held = self.lock();
         held.with(|items| items.push_back(item));
+        held.publish_len();
         // Still under the lock, so the notify's "nobody queued" fast path is exact: a getter
         // that saw the queue empty was queued before it let the lock go.
         self.not_empty.notify(1);
@@ -116,12 +124,23 @@ impl<T, R: Runtime> SimpleQueue<T, R> {
     fn get_within(&self, limit: WaitLimit<R>) -> Result<T, GetError> {
         let mut held = self.lock();
         let mut timed_out = false;
+        let mut spun = false;
         loop {
             if let Some(item) = held.with(VecDeque::pop_front) {
+                held.publish_len();
                 return Ok(item);
             }
             if timed_out || matches!(limit, WaitLimit::TryOnce) {
                 return Err(GetError::Empty);
+            }
+            // Once per call, before the first park: spin without the lock until a `put`
+            // stores an item (or the budget runs out), then look again under the lock.
+            if !spun && spin::spins::<R>() {
+                spun = true;
+                drop(held);
+                spin::spin_until::<R>(&self.len_hint, |len| len > 0);
+                held = self.lock();
+                continue;
             }
             timed_out = !held.wait(limit);
         }
@@ -146,6 +165,15 @@ impl<T, R: Runtime> SimpleHeld<'_, T, R> {
         // re-acquires it before returning), so no other thread touches the items; the
         // reference does not outlive `f`.
         self.queue.items.with_mut(|items| f(unsafe { &mut *items }))
+    }
+
+    /// Copies the current length into `len_hint` (skipped where nobody spins).
+    #[inline]
+    fn publish_len(&mut self) {
+        if spin::spins::<R>() {
+            let len = self.with(|items| items.len());
+            spin::publish::<R>(&self.queue.len_hint, len);
+        }
     }
 
     /// Waits for a `put` to notify us; returns false if `limit` ran out first.

@@ -185,8 +185,9 @@ impl Runtime for Std {
         park_token: ParkToken,
         deadline: Option<Instant>,
     ) -> ParkResult {
-        // SAFETY: the caller upholds `park`'s contract (callbacks neither panic nor re-enter
-        // the parking lot), which is exactly `parking_lot_core::park`'s.
+        // SAFETY: our caller upholds `Runtime::park`'s contract (a key it controls;
+        // callbacks that neither panic nor re-enter the parking lot), which is exactly
+        // `parking_lot_core::park`'s.
         let result = unsafe {
             parking_lot_core::park(
                 key,
@@ -216,7 +217,8 @@ impl Runtime for Std {
             have_more_threads: r.have_more_threads,
             be_fair: r.be_fair,
         };
-        // SAFETY: the caller promises `callback` neither panics nor re-enters the parking lot.
+        // SAFETY: our caller upholds `Runtime::unpark_one`'s contract: a key it controls,
+        // and a `callback` that neither panics nor re-enters the parking lot.
         let result = unsafe {
             parking_lot_core::unpark_one(key, |r| {
                 parking_lot_core::UnparkToken(callback(convert(r)).0)
@@ -227,8 +229,10 @@ impl Runtime for Std {
 
     #[inline]
     unsafe fn unpark_all(key: usize, token: UnparkToken) -> usize {
-        // SAFETY: `unpark_all` takes no callback; parking_lot_core marks it unsafe only
-        // because waking threads that parked with invalid keys is the caller's concern.
+        // SAFETY: our caller upholds `Runtime::unpark_all`'s contract: `key` is an address
+        // it controls, so the threads woken are its own waiters and `token` means to them
+        // what it intends. That is all `parking_lot_core::unpark_all` asks (it takes no
+        // callback).
         unsafe { parking_lot_core::unpark_all(key, parking_lot_core::UnparkToken(token.0)) }
     }
 
