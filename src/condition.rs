@@ -238,23 +238,18 @@ impl<R: Runtime> WaiterQueue<R> {
             Err(_) => {
                 // Only a racing misuse gets here (a plain `Lock` released by another thread
                 // between the caller's ownership check and now). Leave no waiter behind.
-                queued.leave();
+                queued.leave(false);
                 return Err(NotOwned::wait());
             }
         };
         let picked = waiter.acquire_within(limit);
+        // Leave the FIFO only once we hold the lock again (CPython's order). A waiter whose
+        // deadline passed is still waiting until then, and a notifier holding the lock
+        // across that deadline must find it; had it left first, the notify would wake
+        // nobody.
         lock.acquire_restore(saved);
-        if picked {
-            // The notifier that released our waiter lock took us out of the FIFO.
-            queued.already_left();
-            return Ok(true);
-        }
-        // Timed out: leave the FIFO only now that we hold the lock again (CPython's order).
-        // Until then we are still waiting, and a notifier holding the lock across our
-        // deadline must find us; had we left first, its notify would wake nobody. If we
-        // are no longer queued, a notifier picked us after the deadline fired (or at the
-        // same moment): report the notification rather than lose it.
-        Ok(!queued.leave())
+        let notified = queued.leave(picked);
+        Ok(notified)
     }
     // ANCHOR_END: wait
 
@@ -318,33 +313,29 @@ impl<R: Runtime> WaiterQueue<R> {
     }
 }
 
-/// A waiter that `wait` has put in the FIFO, until it is known to be out again: either
-/// `wait` takes it out (`leave`), or a notifier did (`already_left`), or an unwind drops it,
-/// which takes it out.
+/// A waiter that `wait` has put in the FIFO, until it is known to be out again: `wait`
+/// ends its stay with `leave`, or an unwind drops it, which takes it out.
 struct Queued<'a, R: Runtime> {
     queue: &'a WaiterQueue<R>,
     waiter: &'a Arc<Lock<R>>,
 }
 
 impl<R: Runtime> Queued<'_, R> {
-    /// Takes the waiter out of the FIFO; returns whether it was still there (if not, a
-    /// notifier picked it).
-    fn leave(self) -> bool {
-        let still_queued = self.queue.remove(self.waiter);
+    /// Ends the waiter's stay in the FIFO; returns whether a notify picked it. `picked`:
+    /// a notifier released the waiter lock, and it dequeued the waiter first, so there is
+    /// nothing to undo. Otherwise (timed out, or the wait failed) take the waiter out; if
+    /// it is no longer there, a notifier picked it after the deadline fired (or at the same
+    /// moment), and we report the notification rather than lose it.
+    fn leave(self, picked: bool) -> bool {
+        let notified = picked || !self.queue.remove(self.waiter);
+        // It holds only references: forgetting it leaks nothing, and skips `drop`'s search.
         core::mem::forget(self);
-        still_queued
-    }
-
-    /// A notifier dequeued the waiter: nothing to undo. (It holds only references, so
-    /// forgetting it leaks nothing.)
-    fn already_left(self) {
-        core::mem::forget(self);
+        notified
     }
 }
 
 impl<R: Runtime> Drop for Queued<'_, R> {
-    /// Only on an unwind out of the user's lock: the normal paths end in `leave` or
-    /// `already_left`.
+    /// Only on an unwind out of the user's lock: the normal paths end in `leave`.
     fn drop(&mut self) {
         self.queue.remove(self.waiter);
     }
