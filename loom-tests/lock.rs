@@ -11,12 +11,12 @@
 
 mod common;
 
-use common::model;
+use common::{model, model3, Seen};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::Arc;
 use loom::thread;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use syncsmith::runtime::Loom;
 use syncsmith::Lock;
@@ -47,36 +47,6 @@ impl Guarded {
     fn read(&self) -> usize {
         // SAFETY: as in `increment`.
         self.counter.with(|c| unsafe { *c })
-    }
-}
-
-/// Records which outcomes of a race some execution produced, across all executions of a
-/// model, so that a model can assert that loom really explored both sides of the race.
-/// These are plain std atomics: they live outside the model and loom does not track them.
-struct Outcomes {
-    acquired: AtomicBool,
-    gave_up: AtomicBool,
-}
-
-impl Outcomes {
-    const fn new() -> Self {
-        Outcomes {
-            acquired: AtomicBool::new(false),
-            gave_up: AtomicBool::new(false),
-        }
-    }
-
-    fn record(&self, acquired: bool) {
-        if acquired {
-            self.acquired.store(true, SeqCst);
-        } else {
-            self.gave_up.store(true, SeqCst);
-        }
-    }
-
-    fn assert_both_seen(&self) {
-        assert!(self.acquired.load(SeqCst), "no execution acquired the lock");
-        assert!(self.gave_up.load(SeqCst), "no execution gave up");
     }
 }
 
@@ -187,7 +157,7 @@ fn another_thread_may_release_and_wake_a_parked_acquirer() {
 /// sees everything written before the release, or reports false and changes nothing.
 #[test]
 fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
-    static OUTCOMES: Outcomes = Outcomes::new();
+    static ACQUIRED: Seen = Seen::new();
     model(|| {
         let shared = Guarded::new();
         shared.lock.acquire();
@@ -200,7 +170,7 @@ fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
             })
         };
         let acquired = shared.lock.try_acquire();
-        OUTCOMES.record(acquired);
+        ACQUIRED.record(acquired);
         if acquired {
             assert!(shared.lock.locked());
             assert_eq!(shared.read(), 1, "the holder's write must be visible");
@@ -211,7 +181,10 @@ fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
         assert!(!shared.lock.locked());
         assert_eq!(shared.read(), 1);
     });
-    OUTCOMES.assert_both_seen();
+    assert!(
+        ACQUIRED.both(),
+        "loom should explore both acquiring and giving up"
+    );
 }
 
 /// A timed acquire racing a release: loom's timed park yields once and then times out
@@ -221,7 +194,7 @@ fn try_acquire_racing_a_release_either_takes_the_lock_or_changes_nothing() {
 // ANCHOR: timed_acquire
 #[test]
 fn timed_acquire_racing_a_release_is_consistent_either_way() {
-    static OUTCOMES: Outcomes = Outcomes::new();
+    static ACQUIRED: Seen = Seen::new();
     model(|| {
         let shared = Guarded::new();
         shared.lock.acquire();
@@ -233,7 +206,7 @@ fn timed_acquire_racing_a_release_is_consistent_either_way() {
             })
         };
         let acquired = shared.lock.acquire_timeout(Duration::from_secs(1));
-        OUTCOMES.record(acquired);
+        ACQUIRED.record(acquired);
         if acquired {
             assert!(shared.lock.locked());
             assert_eq!(shared.read(), 1, "the holder's write must be visible");
@@ -247,7 +220,10 @@ fn timed_acquire_racing_a_release_is_consistent_either_way() {
         assert_eq!(shared.read(), 1);
         shared.lock.release().unwrap();
     });
-    OUTCOMES.assert_both_seen();
+    assert!(
+        ACQUIRED.both(),
+        "loom should explore both acquiring and giving up"
+    );
 }
 // ANCHOR_END: timed_acquire
 
@@ -345,17 +321,19 @@ fn racing_releases_with_a_parked_waiter_keep_the_state_consistent() {
 
 /// The release slow path with a third thread arriving on the fast path.
 ///
-/// Main holds the lock; T1 and T2 park. Main's release is the first unpark of the
-/// execution, so (under `Loom`) it is fair: the lock goes straight to T1. T1's release is
-/// the second: not fair, so it frees the lock and only wakes T2 to compete. Main then takes
-/// the lock on the fast path before T2 runs. Main never touched the parking lot after T1
-/// did, so only T1's `Release` on the slow path orders T1's write before main's read; the
-/// parking lot's own mutex orders every woken thread, which is why the third thread (on
-/// the fast path) is needed to see a missing `Release` there.
+/// Main holds the lock; T1 and T2 park. Under `Fairness::Always` main's release hands the
+/// lock to one of them; under `Fairness::Never` it frees the lock and wakes one to compete.
+/// The interesting case: a woken thread later releases on the slow path (the other is
+/// still parked) without a hand-off, and main takes the lock on the fast path before the
+/// woken one runs. Main never touched the parking lot after that release, so only the
+/// slow path's `Release` orders the releaser's write before main's read: a missing one is
+/// a "Causality violation" here. (With two threads every acquirer after a slow release is
+/// a thread it woke, ordered by the unpark itself, so the bug stays hidden.)
 // ANCHOR: hand_off
 #[test]
-fn hand_off_then_a_fast_path_acquire_sees_every_write() {
-    model(|| {
+fn third_thread_sees_data_written_under_a_handed_off_lock() {
+    static MAIN_SAW_BOTH_WRITES: Seen = Seen::new();
+    model3(|| {
         let shared = Guarded::new();
         shared.lock.acquire();
         let threads: Vec<_> = (0..2)
@@ -373,6 +351,7 @@ fn hand_off_then_a_fast_path_acquire_sees_every_write() {
         shared.lock.acquire();
         let seen = shared.read();
         assert!((1..=3).contains(&seen));
+        MAIN_SAW_BOTH_WRITES.record(seen == 3);
         shared.lock.release().unwrap();
         for t in threads {
             t.join().unwrap();
@@ -381,5 +360,9 @@ fn hand_off_then_a_fast_path_acquire_sees_every_write() {
         assert_eq!(shared.read(), 3);
         assert!(!shared.lock.locked());
     });
+    assert!(
+        MAIN_SAW_BOTH_WRITES.both(),
+        "loom should explore main re-taking the lock after both others and before them"
+    );
 }
 // ANCHOR_END: hand_off

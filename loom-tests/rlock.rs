@@ -10,14 +10,15 @@
 
 mod common;
 
-use common::model;
+use common::{model, model3, Seen};
 use loom::cell::UnsafeCell;
+use loom::sync::atomic::AtomicBool as LoomBool;
 use loom::sync::Arc;
 use loom::thread;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use syncsmith::runtime::Loom;
-use syncsmith::RLock;
+use syncsmith::{Condition, RLock};
 
 /// A re-entrant lock and the data it protects.
 struct Guarded {
@@ -64,7 +65,10 @@ fn reentry_by_the_owner_still_excludes_other_threads() {
             assert!(shared.lock.locked());
             shared.increment();
             shared.lock.release().unwrap();
-            assert!(!shared.lock.is_owned());
+            assert!(
+                !shared.lock.is_owned(),
+                "the outermost release did not give the lock up"
+            );
         };
         let other = {
             let shared = shared.clone();
@@ -119,8 +123,7 @@ fn a_non_owner_cannot_release_or_reenter() {
 /// two preemptions and the check holds down to `LOOM_MAX_PREEMPTIONS=2`).
 #[test]
 fn timed_acquire_racing_the_owners_last_release_is_consistent() {
-    static ACQUIRED: AtomicBool = AtomicBool::new(false);
-    static GAVE_UP: AtomicBool = AtomicBool::new(false);
+    static ACQUIRED: Seen = Seen::new();
     model(|| {
         let shared = Guarded::new();
         shared.lock.acquire();
@@ -146,18 +149,16 @@ fn timed_acquire_racing_the_owners_last_release_is_consistent() {
         shared.lock.release().unwrap();
         assert!(shared.lock.is_owned(), "depth 2 needs two releases");
         shared.lock.release().unwrap();
-        if contender.join().unwrap() {
-            ACQUIRED.store(true, SeqCst);
-        } else {
-            GAVE_UP.store(true, SeqCst);
-        }
+        ACQUIRED.record(contender.join().unwrap());
 
         assert!(!shared.lock.locked());
         let _held = shared.lock.lock();
         assert_eq!(shared.read(), 1);
     });
-    assert!(ACQUIRED.load(SeqCst), "no execution acquired the lock");
-    assert!(GAVE_UP.load(SeqCst), "no execution timed out");
+    assert!(
+        ACQUIRED.both(),
+        "loom should explore the contender acquiring and timing out"
+    );
 }
 
 /// Ownership passes from thread to thread: after the first owner leaves, the next thread
@@ -185,4 +186,68 @@ fn ownership_moves_to_the_next_thread_that_takes_the_lock() {
         assert!(shared.lock.release().is_err());
         assert_eq!(shared.read(), 2);
     });
+}
+
+/// RLock ownership handed through a `Condition`, three threads. W holds the `RLock` twice
+/// and waits; a third thread T takes the lock (possibly while W waits, when `wait` has
+/// released both levels), and the main thread notifies. Every thread that holds the lock
+/// owns it and nobody else does (T never sees W's ownership, W gets both levels back),
+/// and the data written under the lock by each holder is visible to the next (a loom
+/// `UnsafeCell`: "Causality violation" otherwise).
+#[test]
+fn ownership_passes_through_a_condition_wait_to_a_third_thread() {
+    static THIRD_HELD_IT_WHILE_W_WAITED: Seen = Seen::new();
+    model3(|| {
+        let shared = Arc::new((
+            Condition::with_lock(RLock::<Loom>::with_runtime()),
+            LoomBool::new(false),
+            UnsafeCell::new(0_u32),
+        ));
+        let w = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, flag, data) = &*shared;
+                cond.acquire();
+                cond.acquire();
+                cond.wait_for(|| flag.load(Relaxed)).unwrap();
+                assert!(
+                    cond.get_lock().is_owned(),
+                    "W got the lock back without owning it"
+                );
+                // SAFETY: W owns the lock; loom reports an unordered access.
+                data.with_mut(|d| unsafe { *d += 1 });
+                cond.release().unwrap();
+                assert!(cond.get_lock().is_owned(), "wait lost the inner level");
+                cond.release().unwrap();
+                assert!(!cond.get_lock().is_owned());
+            })
+        };
+        let third = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, _, data) = &*shared;
+                let _held = cond.lock();
+                assert!(cond.get_lock().is_owned());
+                THIRD_HELD_IT_WHILE_W_WAITED.record(cond.waiter_count() == 1);
+                // SAFETY: owned; loom reports an unordered access.
+                data.with_mut(|d| unsafe { *d += 1 });
+            })
+        };
+        let (cond, flag, data) = &*shared;
+        cond.acquire();
+        // SAFETY: owned.
+        data.with_mut(|d| unsafe { *d += 1 });
+        flag.store(true, Relaxed);
+        cond.notify_one().unwrap();
+        cond.release().unwrap();
+        w.join().unwrap();
+        third.join().unwrap();
+        assert!(!cond.get_lock().locked());
+        // SAFETY: every thread is joined.
+        assert_eq!(data.with(|d| unsafe { *d }), 3);
+    });
+    assert!(
+        THIRD_HELD_IT_WHILE_W_WAITED.both(),
+        "loom should explore the third thread taking the lock while W waits, and not"
+    );
 }

@@ -25,10 +25,23 @@
 //!   index) or let the owner make its value first, and race what matters: the slot's
 //!   `state`, where both sides write (`fetch_add`, `fetch_or`, compare-exchange), which loom
 //!   explores fully.
+//!
+//! What loom cannot show here: a value's `Drop` that calls back into a `ThreadLocal` from
+//! its owner's exit hooks (issue 13's cases 1 and 2: re-entrant `get_or` while the exit
+//! drops the value; the exiting owner reaching its own value after leaving it to a
+//! visitor). Under `Loom` the thread index lives in a `loom::thread_local!`, and loom takes
+//! *all* of a thread's thread-locals away before it drops any of them, so inside an exit
+//! hook `get` finds no index (it returns `None` whatever the slot holds) and `get_or`
+//! panics ("used after this thread's thread-local storage was destroyed"). Under `Std`
+//! the index stays readable (a const `thread_local!` without a destructor), which is what
+//! makes those cases reachable. They are covered by the real-thread regression tests in
+//! `tests/thread_local_soundness.rs` (run under valgrind by `.ci/run`); the visitor's side
+//! of case 2 (the slot is empty before anyone may write it again) is modelled here by
+//! `a_doomed_slot_is_emptied_before_its_index_is_reused`.
 
 mod common;
 
-use common::model;
+use common::{model, Seen};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::{
     AtomicBool, AtomicUsize,
@@ -83,6 +96,12 @@ fn spawn<T: 'static>(f: impl FnOnce() -> T + 'static) -> Exiting<T> {
 }
 
 impl<T> Exiting<T> {
+    /// Whether the thread's exit hooks have all run.
+    fn has_exited(&self) -> bool {
+        // SeqCst: as in `join`.
+        self.exited.load(SeqCst)
+    }
+
     /// Joins the thread, then waits until its exit hooks have run.
     fn join(self) -> T {
         let result = self.handle.join().unwrap();
@@ -326,8 +345,13 @@ fn for_each_sees_only_initialised_values() {
 
 /// A thread exits while `for_each` reads its value: the exit does not drop the value under
 /// the reader, and does not wait; the last visitor drops it (after the owner's write).
+///
+/// The racy branch is the owner exiting *during* the visit (so the visitor drops the
+/// value): the model records whether the exit had finished before the visit ended, and
+/// fails if loom never showed both.
 #[test]
 fn for_each_racing_a_thread_exit() {
+    static EXITED_DURING_VISIT: Seen = Seen::new();
     model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
         let made = Arc::new(AtomicBool::new(false));
@@ -344,11 +368,30 @@ fn for_each_racing_a_thread_exit() {
             thread::yield_now();
         }
         let mut seen = 0;
+        let mut exited_during_visit = false;
         local.for_each(|value| {
             assert_eq!(value.id, 1);
             seen += 1;
+            // Let the owner run its exit now, without spending a preemption.
+            thread::yield_now();
+            exited_during_visit = thread.has_exited();
+            if exited_during_visit {
+                assert_eq!(
+                    drops.load(SeqCst),
+                    0,
+                    "the exit dropped the value under the visitor"
+                );
+            }
         });
         assert!(seen <= 1);
+        EXITED_DURING_VISIT.record(exited_during_visit);
+        if exited_during_visit {
+            assert_eq!(
+                drops.load(SeqCst),
+                1,
+                "the last visitor drops the value its owner left it"
+            );
+        }
         thread.join();
         assert_eq!(
             drops.load(SeqCst),
@@ -356,11 +399,16 @@ fn for_each_racing_a_thread_exit() {
             "the value must be dropped exactly once"
         );
     });
+    assert!(
+        EXITED_DURING_VISIT.both(),
+        "loom should show the owner exiting during the visit, and not"
+    );
 }
 
 /// `for_each_mut` racing a thread's exit: the same protocol, with `&mut` access.
 #[test]
 fn for_each_mut_racing_a_thread_exit() {
+    static EXITED_DURING_VISIT: Seen = Seen::new();
     model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
         let made = Arc::new(AtomicBool::new(false));
@@ -381,7 +429,20 @@ fn for_each_mut_racing_a_thread_exit() {
         while !made.load(SeqCst) {
             thread::yield_now();
         }
-        local.lock().unwrap().for_each_mut(|value| value.touch());
+        let mut exited_during_visit = false;
+        local.lock().unwrap().for_each_mut(|value| {
+            value.touch();
+            thread::yield_now();
+            exited_during_visit = thread.has_exited();
+            if exited_during_visit {
+                assert_eq!(
+                    drops.load(SeqCst),
+                    0,
+                    "the exit dropped the value under the visitor"
+                );
+            }
+        });
+        EXITED_DURING_VISIT.record(exited_during_visit);
         thread.join();
         assert_eq!(
             drops.load(SeqCst),
@@ -389,6 +450,10 @@ fn for_each_mut_racing_a_thread_exit() {
             "the value must be dropped exactly once"
         );
     });
+    assert!(
+        EXITED_DURING_VISIT.both(),
+        "loom should show the owner exiting during the visit, and not"
+    );
 }
 
 /// A value made while `for_each` runs, in a bucket made meanwhile: `for_each` finds the
@@ -458,4 +523,153 @@ fn an_index_is_reused_only_after_all_its_values_are_gone() {
         second.join();
         assert_eq!(drops.load(SeqCst), 3, "each value dropped exactly once");
     });
+}
+
+/// Waits until the other holders of `local` have let go of it, and takes the table.
+fn sole_owner<T>(mut local: Arc<Local<T>>) -> Local<T> {
+    loop {
+        match Arc::try_unwrap(local) {
+            Ok(table) => return table,
+            Err(shared) => {
+                local = shared;
+                thread::yield_now();
+            }
+        }
+    }
+}
+
+/// A thread makes a value, lets go of the table and exits, while the main thread (now the
+/// table's only owner) clears it: the exit hook and `clear` race for the value (one
+/// compare-exchange each). It is dropped exactly once, after the owner's write. Records
+/// whether `clear` took it, and fails unless loom showed both winners.
+#[test]
+fn clear_racing_a_thread_exit() {
+    static CLEAR_TOOK_IT: Seen = Seen::new();
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let local = Arc::new(Local::<Tracked>::with_runtime());
+        let thread = {
+            let (local, drops) = (local.clone(), drops.clone());
+            spawn(move || {
+                local.get_or(|| Tracked::new(1, &drops)).touch();
+                drop(local);
+                // ...and exits, racing the main thread's `clear`.
+            })
+        };
+        let mut local = sole_owner(local);
+        // Our own drops are visible to us; one by the exit hook may not be yet, but then
+        // `clear` found nothing, and the count does not move.
+        let before = drops.load(SeqCst);
+        local.clear();
+        let cleared = drops.load(SeqCst) > before;
+        CLEAR_TOOK_IT.record(cleared);
+        assert!(local.get().is_none());
+        thread.join();
+        assert_eq!(drops.load(SeqCst), 1, "the value dropped exactly once");
+        drop(local);
+        assert_eq!(drops.load(SeqCst), 1, "and not again with the table");
+    });
+    assert!(
+        CLEAR_TOOK_IT.both(),
+        "loom should show both clear and the exit taking the value"
+    );
+}
+
+/// The same race with `into_iter`: the value comes out of the iterator, or the exit drops
+/// it; never both, never neither.
+#[test]
+fn into_iter_racing_a_thread_exit() {
+    static INTO_ITER_TOOK_IT: Seen = Seen::new();
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let local = Arc::new(Local::<Tracked>::with_runtime());
+        let thread = {
+            let (local, drops) = (local.clone(), drops.clone());
+            spawn(move || {
+                local.get_or(|| Tracked::new(1, &drops)).touch();
+                drop(local);
+            })
+        };
+        let values: Vec<Tracked> = sole_owner(local).into_iter().collect();
+        assert!(values.len() <= 1);
+        INTO_ITER_TOOK_IT.record(values.len() == 1);
+        for value in &values {
+            assert_eq!(value.id, 1);
+        }
+        drop(values);
+        thread.join();
+        assert_eq!(drops.load(SeqCst), 1, "the value dropped exactly once");
+    });
+    assert!(
+        INTO_ITER_TOOK_IT.both(),
+        "loom should show both into_iter and the exit taking the value"
+    );
+}
+
+/// The visitor's side of a DOOMED value: the owner exits during a visit and leaves its
+/// value to the visitor, which holds the owner's index until the value is out of the slot.
+/// A new thread, started during the visit, takes that index only once the slot is empty
+/// again: it starts with no value, and its write is ordered after the visitor's move out
+/// (else `get_or` finds the slot still DOOMED and panics, or loom sees the two accesses
+/// race). Records whether the new thread got the recycled index, and fails unless loom
+/// showed it both ways.
+#[test]
+fn a_doomed_slot_is_emptied_before_its_index_is_reused() {
+    static RECYCLED: Seen = Seen::new();
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let made = Arc::new(AtomicBool::new(false));
+        let local = Arc::new(Local::<Tracked>::with_runtime());
+        // A thread with index 0 makes the bucket first (see the module docs: loom would not
+        // show `for_each` a bucket published meanwhile), and is gone before the race.
+        {
+            let (local, drops) = (local.clone(), drops.clone());
+            spawn(move || drop(local.get_or(|| Tracked::new(0, &drops)))).join();
+        }
+        let visiting = Arc::new(AtomicBool::new(false));
+        let first = {
+            let (local, drops, made) = (local.clone(), drops.clone(), made.clone());
+            let visiting = visiting.clone();
+            spawn(move || {
+                local.get_or(|| Tracked::new(1, &drops)).touch();
+                made.store(true, SeqCst);
+                // Exit only during the visit.
+                while !visiting.load(SeqCst) {
+                    thread::yield_now();
+                }
+            })
+        };
+        while !made.load(SeqCst) {
+            thread::yield_now();
+        }
+        let mut first = Some(first);
+        let mut second = None;
+        local.for_each(|value| {
+            let Some(first) = first.take() else {
+                // The new thread's value, in the bucket it made for index 1.
+                assert_eq!(value.id, 2, "a value visited twice");
+                return;
+            };
+            assert_eq!(value.id, 1);
+            visiting.store(true, SeqCst);
+            // The owner exits during the visit: its value is DOOMED, and ours to drop.
+            first.join();
+            let (local, drops) = (local.clone(), drops.clone());
+            second = Some(spawn(move || {
+                assert!(local.get().is_none(), "a new thread saw a value");
+                let value = local.get_or(|| Tracked::new(2, &drops));
+                assert_eq!(value.id, 2);
+                value.touch();
+            }));
+        });
+        assert!(first.is_none(), "the visit found the owner's value");
+        second.expect("started during the visit").join();
+        // Index 0 again (one bucket of one slot), or index 1 (a second bucket).
+        RECYCLED.record(local.capacity() == 1);
+        assert_eq!(drops.load(SeqCst), 3, "each value dropped exactly once");
+    });
+    assert!(
+        RECYCLED.both(),
+        "loom should show the new thread taking the recycled index, and not"
+    );
 }

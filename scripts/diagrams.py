@@ -293,9 +293,9 @@ def queue_fifos():
 
 
 def thread_local_buckets():
-    """src/thread_local.rs: buckets of 1, 2, 4, 8... slots, and a slot's state word."""
+    """src/thread_local/: buckets of 1, 2, 4, 8... slots, and a slot's state word."""
     s = Svg(780, 570, "ThreadLocal: buckets of slots indexed by thread index, and a slot's states")
-    s.text(390, 24, "ThreadLocal<T>: buckets and slot states (src/thread_local.rs)", size=16,
+    s.text(390, 24, "ThreadLocal<T>: buckets and slot states (src/thread_local/)", size=16,
            anchor="middle", weight="bold")
     s.text(20, 54, "buckets[b] holds 2^b slots; thread index i lives in bucket "
            "⌊log2(i + 1)⌋ (bucket_location)", size=12)

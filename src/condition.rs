@@ -15,8 +15,10 @@
 //!   behaviour in Rust.
 //! - A waiter whose timeout fires at the moment a notify picks it reports that it was
 //!   notified. CPython's waiter returns `False` and the notification is lost; here, a
-//!   waiter that times out first removes itself from the FIFO, and if it is no longer
-//!   there, a notifier took it, so `wait` returns `true`.
+//!   waiter that times out takes the lock back, then removes itself from the FIFO (the
+//!   order CPython uses), and if it is no longer there, a notifier took it, so `wait`
+//!   returns `true`. Leaving the FIFO only with the lock held is what lets a notifier
+//!   that holds the lock trust the FIFO: every thread inside `wait` is in it.
 
 use crate::error::{NotOwned, ReleaseError};
 use crate::lock::{Lock, WaitLimit};
@@ -224,25 +226,40 @@ impl<R: Runtime> WaiterQueue<R> {
         // releases it.
         waiter.acquire();
         self.with_waiters(|waiters| waiters.push_back(Arc::clone(&waiter)));
+        // Queued before the lock is released, so that a notify after the release finds us.
+        // If a user lock's `release_save` or `acquire_restore` panics, the unwind drops
+        // this and takes us out: a dead waiter left queued would swallow a notify.
+        let queued = Queued {
+            queue: self,
+            waiter: &waiter,
+        };
         let saved = match lock.release_save() {
             Ok(saved) => saved,
             Err(_) => {
                 // Only a racing misuse gets here (a plain `Lock` released by another thread
                 // between the caller's ownership check and now). Leave no waiter behind.
-                self.remove(&waiter);
+                queued.leave();
                 return Err(NotOwned::wait());
             }
         };
-        // If the wait times out, we may still have been picked by a notify just before we
-        // looked: then we are no longer queued, and we report the notification rather than
-        // losing it.
-        let notified = waiter.acquire_within(limit) || !self.remove(&waiter);
+        let picked = waiter.acquire_within(limit);
         lock.acquire_restore(saved);
-        Ok(notified)
+        if picked {
+            // The notifier that released our waiter lock took us out of the FIFO.
+            queued.already_left();
+            return Ok(true);
+        }
+        // Timed out: leave the FIFO only now that we hold the lock again (CPython's order).
+        // Until then we are still waiting, and a notifier holding the lock across our
+        // deadline must find us; had we left first, its notify would wake nobody. If we
+        // are no longer queued, a notifier picked us after the deadline fired (or at the
+        // same moment): report the notification rather than lose it.
+        Ok(!queued.leave())
     }
     // ANCHOR_END: wait
 
     /// Takes `waiter` out of the FIFO; returns whether it was still there.
+    /// (Only `Queued` calls it, so that no path out of `wait` can forget it.)
     fn remove(&self, waiter: &Arc<Lock<R>>) -> bool {
         self.with_waiters(|waiters| {
             match waiters
@@ -266,7 +283,8 @@ impl<R: Runtime> WaiterQueue<R> {
         // Relaxed is enough because the caller holds the outer lock: a waiter counts itself
         // in `queued` before it releases that lock (`wait`), and the caller acquired the
         // lock after that release, so the count happens-before this load and the load sees
-        // it (or a later value: a timed-out waiter that left, which needs no notify).
+        // it. A waiter leaves the FIFO only with the lock held (or when its wait fails and
+        // it never waited), so while the caller holds the lock, nobody leaves.
         if self.queued.load(Relaxed) == 0 {
             return 0;
         }
@@ -297,6 +315,38 @@ impl<R: Runtime> WaiterQueue<R> {
     /// waiters released (the same argument as in `notify`).
     pub(crate) fn len(&self) -> usize {
         self.queued.load(Relaxed)
+    }
+}
+
+/// A waiter that `wait` has put in the FIFO, until it is known to be out again: either
+/// `wait` takes it out (`leave`), or a notifier did (`already_left`), or an unwind drops it,
+/// which takes it out.
+struct Queued<'a, R: Runtime> {
+    queue: &'a WaiterQueue<R>,
+    waiter: &'a Arc<Lock<R>>,
+}
+
+impl<R: Runtime> Queued<'_, R> {
+    /// Takes the waiter out of the FIFO; returns whether it was still there (if not, a
+    /// notifier picked it).
+    fn leave(self) -> bool {
+        let still_queued = self.queue.remove(self.waiter);
+        core::mem::forget(self);
+        still_queued
+    }
+
+    /// A notifier dequeued the waiter: nothing to undo. (It holds only references, so
+    /// forgetting it leaks nothing.)
+    fn already_left(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl<R: Runtime> Drop for Queued<'_, R> {
+    /// Only on an unwind out of the user's lock: the normal paths end in `leave` or
+    /// `already_left`.
+    fn drop(&mut self) {
+        self.queue.remove(self.waiter);
     }
 }
 
@@ -463,6 +513,16 @@ impl<L: ConditionLock> Condition<L> {
         // The waiters of this moment: as CPython, a thread that starts waiting during
         // `notify_all` (possible only if the lock is misused) is not woken by it.
         self.notify(self.waiters.len())
+    }
+
+    /// How many threads are queued in `wait` on this condition: exact while the caller
+    /// holds the lock (a waiter joins the FIFO before it releases the lock and leaves it
+    /// only once it holds the lock again, or when a notifier dequeues it). For tests and
+    /// models, which check with it that nobody is left queued; not part of the API
+    /// contract.
+    #[doc(hidden)]
+    pub fn waiter_count(&self) -> usize {
+        self.waiters.len()
     }
 
     /// `wait` with a limit shared by the callers' loops.

@@ -92,7 +92,13 @@ impl<R: Runtime> RLock<R> {
     /// The owner re-enters at once; anyone else takes the inner lock with `take` and, if that
     /// succeeds, becomes the owner with a count of one.
     fn acquire_with(&self, take: impl FnOnce(&Lock<R>) -> bool) -> bool {
-        let me = R::thread_id();
+        self.acquire_as(R::thread_id(), take)
+    }
+
+    /// `acquire_with` for the calling thread, whose id `me` the caller has already read
+    /// (`lock` keeps it in the guard).
+    #[inline]
+    fn acquire_as(&self, me: usize, take: impl FnOnce(&Lock<R>) -> bool) -> bool {
         // Relaxed: only this thread ever stores `me` here, so reading `me` means we stored it
         // and still own the lock; any other value means we do not.
         if self.owner.load(Relaxed) == me {
@@ -117,7 +123,15 @@ impl<R: Runtime> RLock<R> {
     /// acquired. A thread that does not own the lock gets `Err` ("cannot release un-acquired
     /// lock") and nothing changes.
     pub fn release(&self) -> Result<(), ReleaseError> {
-        if !self.is_owned() {
+        self.release_as(R::thread_id())
+    }
+
+    /// `release` for the calling thread, whose id is `me`: a guard passes the id it read
+    /// when it acquired, so that a nested release costs no second thread-id lookup.
+    /// Relaxed, as in `acquire_as`: only `me` ever stores `me`.
+    #[inline]
+    fn release_as(&self, me: usize) -> Result<(), ReleaseError> {
+        if self.owner.load(Relaxed) != me {
             return Err(ReleaseError::not_owner());
         }
         let remaining = self.count.load(Relaxed) - 1;
@@ -172,9 +186,14 @@ impl<R: Runtime> RLock<R> {
 
     /// Acquires (re-entrantly) and returns a guard that releases one level when dropped.
     pub fn lock(&self) -> RLockGuard<'_, R> {
-        self.acquire();
+        let me = R::thread_id();
+        self.acquire_as(me, |lock| {
+            lock.acquire();
+            true
+        });
         RLockGuard {
             lock: self,
+            owner: me,
             _not_send: PhantomData,
         }
     }
@@ -205,13 +224,18 @@ impl<R: Runtime> fmt::Debug for RLock<R> {
 #[must_use = "dropping the guard releases the lock at once"]
 pub struct RLockGuard<'a, R: Runtime = Std> {
     lock: &'a RLock<R>,
+    /// The id of the thread that acquired, which is the thread that drops the guard (it is
+    /// not `Send`): the guard's release checks ownership against it without looking the
+    /// thread id up again. The check stays, because the owner may have released this
+    /// level by hand meanwhile.
+    owner: usize,
     // `MutexGuard` is `!Send` and `Sync`: the same rules as ours, without `unsafe`.
     _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
 }
 
 impl<R: Runtime> Drop for RLockGuard<'_, R> {
     fn drop(&mut self) {
-        if self.lock.release().is_err() && !std::thread::panicking() {
+        if self.lock.release_as(self.owner).is_err() && !std::thread::panicking() {
             panic!("RLockGuard dropped, but this thread no longer owns the lock: cannot release un-acquired lock");
         }
     }

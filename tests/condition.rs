@@ -14,6 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 use syncsmith::{Condition, ConditionGuard, ConditionLock, Lock, RLock};
 
+mod common;
+
 const SHORT: Duration = Duration::from_millis(50);
 
 static_assertions::assert_impl_all!(ConditionGuard<'static, Lock>: Send, Sync);
@@ -407,6 +409,173 @@ fn a_waiter_whose_timeout_races_a_notify_never_swallows_it() {
             assert!(w2.join().unwrap(), "round {round}: a notification was lost");
         });
     }
+}
+
+/// Issue 14's lost notification, on real threads. Three waiters wait with a short
+/// timeout; the notifier takes the lock once all are queued and holds it until every
+/// deadline has passed. A waiter that has not come back out of `wait` by then (it counts
+/// itself in `returned` under the lock) cannot do so while the lock is held, so it is
+/// still waiting, and `notify(3)` must wake it: it returns `Ok(true)`. (A waiter that took
+/// itself out of the FIFO at its deadline, before it had the lock back, made the notify
+/// find nobody, and returned `Ok(false)`.) The sleep only makes the deadlines pass; the
+/// assertion holds however long the threads are delayed. Returns how many waiters were
+/// still inside `wait` when the notifier looked.
+fn notify_after_the_deadlines_under_the_lock<L: ConditionLock + Sync>(lock: L) -> usize {
+    const WAITERS: usize = 3;
+    let w = Waiters::new(Condition::with_lock(lock));
+    let returned = AtomicUsize::new(0);
+    let (inside, woken) = thread::scope(|s| {
+        let waiters: Vec<_> = (0..WAITERS)
+            .map(|_| {
+                s.spawn(|| {
+                    w.cond.acquire();
+                    w.queued.fetch_add(1, Relaxed);
+                    let woken = w.cond.wait_timeout(SHORT).unwrap();
+                    returned.fetch_add(1, Relaxed);
+                    w.cond.release().unwrap();
+                    woken
+                })
+            })
+            .collect();
+        w.lock_when_queued(WAITERS);
+        // On a loaded machine a waiter may have timed out and left before we got the lock.
+        let inside = WAITERS - returned.load(Relaxed);
+        thread::sleep(2 * SHORT);
+        w.cond.notify(WAITERS).unwrap();
+        w.cond.release().unwrap();
+        let woken: Vec<bool> = waiters.into_iter().map(|t| t.join().unwrap()).collect();
+        (inside, woken)
+    });
+    assert_eq!(
+        woken.iter().filter(|&&woken| woken).count(),
+        inside,
+        "a notify issued while {inside} waiters were inside wait woke {woken:?}"
+    );
+    inside
+}
+
+#[test]
+fn a_notifier_holding_a_lock_across_the_deadlines_still_wakes_every_waiter() {
+    let inside: usize = (0..10)
+        .map(|_| notify_after_the_deadlines_under_the_lock(Lock::new()))
+        .sum();
+    assert!(inside > 0, "no round found a waiter still inside wait");
+}
+
+#[test]
+fn a_notifier_holding_an_rlock_across_the_deadlines_still_wakes_every_waiter() {
+    let inside: usize = (0..10)
+        .map(|_| notify_after_the_deadlines_under_the_lock(RLock::new()))
+        .sum();
+    assert!(inside > 0, "no round found a waiter still inside wait");
+}
+
+/// A user `ConditionLock` (a plain `Lock` inside) whose `release_save` or
+/// `acquire_restore` panics once when told to.
+#[derive(Default)]
+struct PanickyLock {
+    lock: Lock,
+    panic_in_release_save: AtomicBool,
+    panic_in_acquire_restore: AtomicBool,
+}
+
+impl ConditionLock for PanickyLock {
+    type Runtime = syncsmith::runtime::Std;
+    type Saved = ();
+    type GuardMarker = ();
+
+    fn acquire(&self) {
+        self.lock.acquire()
+    }
+    fn try_acquire(&self) -> bool {
+        self.lock.try_acquire()
+    }
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.lock.acquire_timeout(timeout)
+    }
+    fn release(&self) -> Result<(), syncsmith::ReleaseError> {
+        self.lock.release()
+    }
+    fn is_owned(&self) -> bool {
+        self.lock.locked()
+    }
+    fn release_save(&self) -> Result<(), syncsmith::ReleaseError> {
+        assert!(
+            !self.panic_in_release_save.swap(false, Relaxed),
+            "release_save panics"
+        );
+        self.lock.release()
+    }
+    fn acquire_restore(&self, (): ()) {
+        assert!(
+            !self.panic_in_acquire_restore.swap(false, Relaxed),
+            "acquire_restore panics"
+        );
+        self.lock.acquire()
+    }
+}
+
+/// One waiter waits; once it is queued, `notify_one`; it must be woken. If an earlier,
+/// panicked `wait` had left its waiter in the FIFO, that dead waiter would take the
+/// notify and this one would time out.
+fn a_live_waiter_gets_the_next_notify(w: &Waiters<PanickyLock>) {
+    w.queued.store(0, Relaxed);
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            w.cond.acquire();
+            w.queued.fetch_add(1, Relaxed);
+            let woken = w.cond.wait_timeout(Duration::from_secs(5)).unwrap();
+            w.cond.release().unwrap();
+            woken
+        });
+        w.lock_when_queued(1);
+        w.cond.notify_one().unwrap();
+        w.cond.release().unwrap();
+        assert!(
+            waiter.join().unwrap(),
+            "the notify went to a waiter whose wait had panicked"
+        );
+    });
+}
+
+/// Issue 13: a user lock whose `release_save` (or `acquire_restore`) panics unwinds out of
+/// `wait`, and leaves no dead waiter in the FIFO for a later notify to waste itself on.
+#[test]
+fn a_wait_that_panics_in_the_users_lock_leaves_no_waiter_queued() {
+    let w = Waiters::new(Condition::with_lock(PanickyLock::default()));
+
+    w.cond.acquire();
+    w.cond.get_lock().panic_in_release_save.store(true, Relaxed);
+    let unwound =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.cond.wait())).unwrap_err();
+    assert_eq!(common::panic_message(unwound), "release_save panics");
+    // `release_save` panicked before releasing: we still hold the lock.
+    assert_eq!(
+        w.cond.waiter_count(),
+        0,
+        "the panicked waiter is still queued"
+    );
+    w.cond.release().unwrap();
+    a_live_waiter_gets_the_next_notify(&w);
+
+    w.cond.acquire();
+    w.cond
+        .get_lock()
+        .panic_in_acquire_restore
+        .store(true, Relaxed);
+    // A zero timeout times out at once; `acquire_restore` then panics, lock not taken.
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        w.cond.wait_timeout(Duration::ZERO)
+    }))
+    .unwrap_err();
+    assert_eq!(common::panic_message(unwound), "acquire_restore panics");
+    assert!(!w.cond.get_lock().lock.locked());
+    assert_eq!(
+        w.cond.waiter_count(),
+        0,
+        "the panicked waiter is still queued"
+    );
+    a_live_waiter_gets_the_next_notify(&w);
 }
 
 #[test]

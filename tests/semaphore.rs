@@ -223,6 +223,28 @@ fn bounded_semaphore_waits_and_times_out_like_a_semaphore() {
 }
 
 #[test]
+fn a_bounded_release_wakes_a_blocked_waiter_and_then_refuses_one_too_many() {
+    let sem = BoundedSemaphore::new(2);
+    sem.acquire();
+    sem.acquire();
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            sem.acquire();
+            "woken"
+        });
+        // Give the waiter time to block (not needed for correctness: a release before it
+        // blocks is found by its check under the lock).
+        thread::sleep(Duration::from_millis(20));
+        sem.release().expect("below the bound");
+        assert_eq!(waiter.join().unwrap(), "woken");
+    });
+    assert_eq!(sem.value(), 0, "the waiter took the released permit");
+    sem.release_n(2).unwrap();
+    assert_eq!(sem.release(), Err(TooManyReleases));
+    assert_eq!(sem.value(), 2);
+}
+
+#[test]
 fn a_bounded_permit_dropped_after_a_manual_release_panics() {
     let sem = BoundedSemaphore::new(1);
     let permit = sem.permit();
