@@ -386,6 +386,14 @@ impl<R: Runtime> LockGuard<'_, R> {
     }
 }
 
+impl<R: Runtime> Drop for Lock<R> {
+    fn drop(&mut self) {
+        // Nothing to do on real threads; under loom, a lock made later at this address
+        // must not inherit this one's parking queue (see `Runtime::retire_key`).
+        R::retire_key(self.key());
+    }
+}
+
 // ANCHOR: guard_drop
 impl<R: Runtime> Drop for LockGuard<'_, R> {
     fn drop(&mut self) {

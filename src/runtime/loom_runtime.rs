@@ -20,17 +20,17 @@
 //!   lands between a thread queueing itself and falling asleep sees `false`. The real
 //!   lot's choice depends on a timer, not on the sleeper. `Always` and `Never` have no
 //!   such gap, which is why syncsmith's models run under both.
-//! - A key's queue is found by the key's address, and kept for the whole execution, so the
-//!   users of a key are ordered by its lock even when they do not overlap (a `validate`
-//!   must see what an earlier unparker did: `Lock` relies on it, as on the real bucket
-//!   lock). When a primitive is freed and another is made at the same address, the new
-//!   one shares the old one's queue, as it shares its bucket on real threads. But whether
-//!   an address is reused is the allocator's choice, and it can differ between loom's
-//!   replays of one execution; loom then finds a replay that does not match its record
-//!   and fails inside itself (seen twice, in models run in parallel with others:
-//!   `rt/atomic.rs`, `assert_ne!(mo_i, mo_j)`). `.ci/run` runs tests one at a time, which
-//!   made it go away in practice; a primitive that carried its own loom-visible parking
-//!   identity would remove the cause.
+//! - A key's queue is found by the key's address and kept until the key's primitive is
+//!   dropped (`Runtime::retire_key`, called by `Lock`'s `Drop`), so the users of a live
+//!   key are ordered by its lock even when they do not overlap (a `validate` must see what
+//!   an earlier unparker did: `Lock` relies on it, as on the real bucket lock). A primitive
+//!   made later at the same address gets a fresh queue. On real threads it would share the
+//!   old one's bucket, and with it an ordering nobody may rely on; here it never does,
+//!   whether or not the allocator reuses the address. That matters to loom itself: loom
+//!   replays an execution many times and needs each replay to make the same loom objects
+//!   in the same order, and the allocator need not reuse an address the same way twice.
+//!   (Before keys were retired, two models failed inside loom, once each, when run in
+//!   parallel with others: `rt/atomic.rs`, `assert_ne!(mo_i, mo_j)`.)
 //! - Time: loom has no clock. A timed park yields to the scheduler once and then times out
 //!   unless an unparker took it off the queue first. The decision is made under the key's
 //!   lock, the lock an unparker takes, so "unparked" and "timed out" never both happen:
@@ -187,41 +187,57 @@ impl KeyQueue {
     }
 }
 
-/// How many distinct keys one model execution may park or unpark on. A key keeps its
-/// queue for the whole execution (a queue shared by two keys would order them).
-const MAX_KEYS: usize = 64;
+/// How many keys one model execution may park or unpark on. A key keeps its queue until
+/// its primitive retires it ([`Runtime::retire_key`], from the primitive's `Drop`); a
+/// queue is never handed to a second key (it would order the two keys' users).
+const MAX_KEYS: usize = 96;
 
 /// The parking lot of one model execution: a queue per key, and which key owns which.
 struct Lot {
-    /// Made all at once when the execution first touches the lot, as `parking_lot_core`
-    /// makes its table: loom checks that an atomic is used only after its creation is
-    /// visible, and the lazy static's first access orders its creator before every later
-    /// user (the real table is published the same way). Made lazily one by one, a key's
-    /// queue would need a publication of its own that orders the keys' users.
+    /// Made all at once when the execution first touches the lot (which
+    /// [`Loom::create_parking_lot`] makes happen before any thread is spawned): loom checks
+    /// that an atomic is used only after its creation is visible, so a queue made later by
+    /// one thread could not be used by another without an ordering of its own.
     queues: Vec<Arc<KeyQueue>>,
-    /// Which queue belongs to which key: a plain mutex, invisible to loom, so that finding
-    /// a key's queue orders nobody (loom runs one thread at a time: never contended).
-    owners: std::sync::Mutex<HashMap<usize, usize>>,
+    /// Which queue belongs to which live key: a plain mutex, invisible to loom, so that
+    /// finding a key's queue orders nobody (loom runs one thread at a time: never
+    /// contended).
+    owners: std::sync::Mutex<Owners>,
+}
+
+struct Owners {
+    queue_of: HashMap<usize, usize>,
+    /// The next queue no key has had in this execution.
+    next_fresh: usize,
 }
 
 loom::lazy_static! {
     // Per model execution (loom's lazy statics are), so every execution starts empty.
     static ref LOT: Lot = Lot {
         queues: (0..MAX_KEYS).map(|_| Arc::new(KeyQueue::new())).collect(),
-        owners: std::sync::Mutex::new(HashMap::new()),
+        owners: std::sync::Mutex::new(Owners { queue_of: HashMap::new(), next_fresh: 0 }),
     };
 }
 
-/// The queue of `key`, assigned on first use.
+/// The queue of `key`: its own since its first park or unpark, or a fresh one.
 fn queue_of(key: usize) -> Arc<KeyQueue> {
     let mut owners = plain(&LOT.owners);
-    let next = owners.len();
-    let slot = *owners.entry(key).or_insert(next);
+    let fresh = owners.next_fresh;
+    let slot = *owners.queue_of.entry(key).or_insert(fresh);
+    if slot == fresh {
+        owners.next_fresh += 1;
+    }
     assert!(
         slot < MAX_KEYS,
         "a loom model parked on more than {MAX_KEYS} keys: raise MAX_KEYS in loom_runtime.rs"
     );
     Arc::clone(&LOT.queues[slot])
+}
+
+/// Forgets `key`'s queue (its primitive is gone): a primitive made later at the same
+/// address starts with a fresh queue, whether or not the allocator reused the address.
+fn retire(key: usize) {
+    plain(&LOT.owners).queue_of.remove(&key);
 }
 
 // ANCHOR: fairness
@@ -441,6 +457,10 @@ impl Runtime for Loom {
 
     fn yield_now() {
         loom::thread::yield_now();
+    }
+
+    fn retire_key(key: usize) {
+        retire(key);
     }
 
     fn with_thread_index_slot<U>(f: impl FnOnce(&ThreadIndexSlot) -> U) -> Option<U> {

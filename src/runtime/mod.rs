@@ -269,6 +269,17 @@ pub trait Runtime: Sealed + 'static + Send + Sync + Sized + Debug {
     /// Gives up the rest of the time slice.
     fn yield_now();
 
+    /// Tells the parking lot that the primitive owning `key` is gone: nobody is parked on
+    /// it, and nobody will park or unpark on it again. A primitive that parks calls it from
+    /// its `Drop`. The real lot keeps nothing per key, so under `Std` it does nothing; the
+    /// `Loom` lot forgets the key's queue, so that a primitive later made at the same
+    /// address gets a fresh one whether or not the allocator reuses the address (see
+    /// `loom_runtime.rs`).
+    #[inline]
+    fn retire_key(key: usize) {
+        let _ = key;
+    }
+
     // ---- per-thread state for `ThreadLocal` (see `per_thread.rs`) ----
 
     /// Runs `f` on the calling thread's [`ThreadIndexSlot`] (its small, recycled index).
