@@ -10,103 +10,10 @@
 //! Run briefly: `cargo bench --bench event -- --warm-up-time 1 --measurement-time 2`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use std::sync::Arc;
-use std::thread;
-use std::time::{Duration, Instant};
 
-/// The events compared, behind one interface.
-trait BenchEvent: Send + Sync + 'static {
-    const NAME: &'static str;
-    fn new() -> Self;
-    fn set(&self);
-    fn clear(&self);
-    fn wait(&self);
-    fn is_set(&self) -> bool;
-}
+mod common;
 
-impl BenchEvent for syncsmith::Event {
-    const NAME: &'static str = "syncsmith::Event";
-    fn new() -> Self {
-        syncsmith::Event::new()
-    }
-    #[inline]
-    fn set(&self) {
-        syncsmith::Event::set(self)
-    }
-    #[inline]
-    fn clear(&self) {
-        syncsmith::Event::clear(self)
-    }
-    #[inline]
-    fn wait(&self) {
-        syncsmith::Event::wait(self)
-    }
-    #[inline]
-    fn is_set(&self) -> bool {
-        syncsmith::Event::is_set(self)
-    }
-}
-
-/// The event most Rust code would write.
-struct StdEvent {
-    flag: std::sync::Mutex<bool>,
-    changed: std::sync::Condvar,
-}
-
-impl BenchEvent for StdEvent {
-    const NAME: &'static str = "std Mutex<bool>+Condvar";
-    fn new() -> Self {
-        StdEvent {
-            flag: std::sync::Mutex::new(false),
-            changed: std::sync::Condvar::new(),
-        }
-    }
-    #[inline]
-    fn set(&self) {
-        *self.flag.lock().unwrap() = true;
-        self.changed.notify_all();
-    }
-    #[inline]
-    fn clear(&self) {
-        *self.flag.lock().unwrap() = false;
-    }
-    #[inline]
-    fn wait(&self) {
-        let _set = self
-            .changed
-            .wait_while(self.flag.lock().unwrap(), |set| !*set)
-            .unwrap();
-    }
-    #[inline]
-    fn is_set(&self) -> bool {
-        *self.flag.lock().unwrap()
-    }
-}
-
-fn round_trip_run<E: BenchEvent>(iters: u64) -> Duration {
-    let events = Arc::new((E::new(), E::new()));
-    let other = {
-        let events = Arc::clone(&events);
-        thread::spawn(move || {
-            let (ping, pong) = &*events;
-            for _ in 0..iters {
-                ping.wait();
-                ping.clear();
-                pong.set();
-            }
-        })
-    };
-    let (ping, pong) = &*events;
-    let began = Instant::now();
-    for _ in 0..iters {
-        ping.set();
-        pong.wait();
-        pong.clear();
-    }
-    let elapsed = began.elapsed();
-    other.join().unwrap();
-    elapsed
-}
+use common::events::{round_trip_run, BenchEvent, TextbookEvent};
 
 fn round_trip<E: BenchEvent>(c: &mut Criterion) {
     let mut group = c.benchmark_group("event/round_trip");
@@ -126,9 +33,9 @@ fn when_set<E: BenchEvent>(c: &mut Criterion) {
 
 fn events(c: &mut Criterion) {
     round_trip::<syncsmith::Event>(c);
-    round_trip::<StdEvent>(c);
+    round_trip::<TextbookEvent>(c);
     when_set::<syncsmith::Event>(c);
-    when_set::<StdEvent>(c);
+    when_set::<TextbookEvent>(c);
 }
 
 criterion_group!(benches, events);
