@@ -13,7 +13,7 @@ OUT=docs/generated
 SCRATCH=target/book-scratch/syncsmith
 # Its own target directory: cargo names the build of a path package by its place in the
 # workspace, not by its directory, so a shared one would mix the two crates' builds.
-MODEL=hand_off_then_a_fast_path_acquire_sees_every_write
+MODEL=third_thread_sees_data_written_under_a_handed_off_lock
 export RUST_BACKTRACE=0 CARGO_TERM_COLOR=never
 mkdir -p "$OUT"
 
