@@ -448,12 +448,13 @@ impl<T, R: Runtime> Future<T, R> {
     pub fn result(self) -> Result<T, FutureError> {
         self.shared
             .wait_until_done(true, WaitLimit::Forever, |_| {
-                // SAFETY: the lock is held (we are inside `wait_until_done`'s closure), the
-                // stage is final and no callback is running, so no other thread reads the
-                // outcome; `self` is ours, so no `&Future` exists for a later reader either.
-                self.shared
-                    .outcome
-                    .with_mut(|slot| unsafe { &mut *slot }.take())
+                // The lock is held (we are inside `wait_until_done`'s closure), the stage is
+                // final and no callback is running, so no other thread reads the outcome;
+                // `self` is ours, so no `&Future` exists for a later reader either.
+                self.shared.outcome.with_mut(|slot| {
+                    // SAFETY: exclusive access to the outcome, for the reasons above.
+                    unsafe { &mut *slot }.take()
+                })
             })
             .expect("a done future's outcome is taken only by `result`, which consumes it")
     }

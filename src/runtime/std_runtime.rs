@@ -229,10 +229,9 @@ impl Runtime for Std {
 
     #[inline]
     unsafe fn unpark_all(key: usize, token: UnparkToken) -> usize {
-        // SAFETY: our caller upholds `Runtime::unpark_all`'s contract: `key` is an address
-        // it controls, so the threads woken are its own waiters and `token` means to them
-        // what it intends. That is all `parking_lot_core::unpark_all` asks (it takes no
-        // callback).
+        // SAFETY: our caller upholds `Runtime::unpark_all`'s contract (a key it controls:
+        // the woken threads are its own, and `token` means what it intends to them), which
+        // is all `parking_lot_core::unpark_all` asks; it takes no callback.
         unsafe { parking_lot_core::unpark_all(key, parking_lot_core::UnparkToken(token.0)) }
     }
 

@@ -95,11 +95,14 @@ impl<T, R: Runtime> Deref for LocalRef<'_, T, R> {
 
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: the value is initialised, and stays so while this `LocalRef` lives: the
-        // owner's exit sees the count and keeps it (KEPT, checked before visitors, so such a
-        // value is never DOOMED and no visitor drops it), and `clear`/`into_iter`/drop need
-        // `&mut` on the ThreadLocal, which our borrow excludes.
-        let read = |value: *const MaybeUninit<T>| unsafe { &*(*value).as_ptr() };
+        // The value is initialised, and stays so while this `LocalRef` lives: the owner's
+        // exit sees the count and keeps it (KEPT, checked before visitors, so such a value
+        // is never DOOMED and no visitor drops it), and `clear`/`into_iter`/drop need `&mut`
+        // on the ThreadLocal, which our borrow excludes.
+        let read = |value: *const MaybeUninit<T>| {
+            // SAFETY: an initialised value that outlives this borrow, as said above.
+            unsafe { &*(*value).as_ptr() }
+        };
         self.entry.value.with(read)
     }
 }

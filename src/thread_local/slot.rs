@@ -107,12 +107,14 @@ impl<T, R: Runtime> Entry<T, R> {
     /// change that follows, a Release): note whose index it holds, and take a hold on it.
     /// A null `record` is a retired index, which needs no hold.
     pub(super) fn take_hold(&self, record: *const ThreadRecord<R>) {
-        // SAFETY: only the owner writes `record`, before the Release that publishes the
-        // state, and never while a value it left behind is still in the slot (that state
-        // stops it: `KEPT` is a present value, `DOOMED` refuses `get_or`); the one who
-        // takes the value reads it after an Acquire that saw that state, before it lets go
-        // of the slot.
-        self.record.with_mut(|slot| unsafe { *slot = record });
+        // Only the owner writes `record`, before the Release that publishes the state, and
+        // never while a value it left behind is still in the slot (that state stops it:
+        // `KEPT` is a present value, `DOOMED` refuses `get_or`); the one who takes the value
+        // reads it after an Acquire that saw that state, before it lets go of the slot.
+        self.record.with_mut(|slot| {
+            // SAFETY: no other access to `record` can overlap this one, as said above.
+            unsafe { *slot = record }
+        });
         if !record.is_null() {
             // Relaxed: the thread's own hold keeps the count above zero, and the Release
             // that publishes the new state orders this before any release of the new hold.
