@@ -13,52 +13,8 @@
 mod common;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
 
-/// The three mutual-exclusion locks compared, behind one interface.
-trait BenchLock: Send + Sync + 'static {
-    const NAME: &'static str;
-    fn new() -> Self;
-    /// Takes the lock, runs `f`, releases.
-    fn with<R>(&self, f: impl FnOnce() -> R) -> R;
-}
-
-impl BenchLock for syncsmith::Lock {
-    const NAME: &'static str = "syncsmith::Lock";
-    fn new() -> Self {
-        syncsmith::Lock::new()
-    }
-    #[inline]
-    fn with<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _held = self.lock();
-        f()
-    }
-}
-
-impl BenchLock for std::sync::Mutex<()> {
-    const NAME: &'static str = "std::sync::Mutex";
-    fn new() -> Self {
-        std::sync::Mutex::new(())
-    }
-    #[inline]
-    fn with<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _held = self.lock().unwrap();
-        f()
-    }
-}
-
-impl BenchLock for parking_lot::Mutex<()> {
-    const NAME: &'static str = "parking_lot::Mutex";
-    fn new() -> Self {
-        parking_lot::Mutex::new(())
-    }
-    #[inline]
-    fn with<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _held = self.lock();
-        f()
-    }
-}
+use common::locks::{contended_run, BenchLock};
 
 fn uncontended<L: BenchLock>(c: &mut Criterion) {
     let lock = L::new();
@@ -67,15 +23,6 @@ fn uncontended<L: BenchLock>(c: &mut Criterion) {
 }
 
 /// `threads` threads, `rounds` lock/unlock rounds each; returns the wall time.
-fn contended_run<L: BenchLock>(threads: usize, rounds: u64) -> Duration {
-    common::contended_run(L::new(), threads, rounds, |lock: &L, counter| {
-        lock.with(|| {
-            // Not a fetch_add: the lock is what makes this exact.
-            counter.store(counter.load(Relaxed) + 1, Relaxed);
-        });
-    })
-}
-
 fn contended<L: BenchLock>(c: &mut Criterion) {
     common::bench_contended(c, "lock", L::NAME, contended_run::<L>);
 }

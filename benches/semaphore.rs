@@ -11,61 +11,8 @@
 mod common;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
 
-/// The semaphores compared, behind one interface.
-trait BenchSemaphore: Send + Sync + 'static {
-    const NAME: &'static str;
-    fn new(permits: usize) -> Self;
-    fn acquire(&self);
-    fn release(&self);
-}
-
-impl BenchSemaphore for syncsmith::Semaphore {
-    const NAME: &'static str = "syncsmith::Semaphore";
-    fn new(permits: usize) -> Self {
-        syncsmith::Semaphore::new(permits)
-    }
-    #[inline]
-    fn acquire(&self) {
-        syncsmith::Semaphore::acquire(self)
-    }
-    #[inline]
-    fn release(&self) {
-        syncsmith::Semaphore::release(self)
-    }
-}
-
-/// The semaphore most Rust code would write: a counter under a `Mutex`, a `Condvar` to
-/// wait on.
-struct StdSemaphore {
-    permits: std::sync::Mutex<usize>,
-    available: std::sync::Condvar,
-}
-
-impl BenchSemaphore for StdSemaphore {
-    const NAME: &'static str = "std Mutex+Condvar";
-    fn new(permits: usize) -> Self {
-        StdSemaphore {
-            permits: std::sync::Mutex::new(permits),
-            available: std::sync::Condvar::new(),
-        }
-    }
-    #[inline]
-    fn acquire(&self) {
-        let mut permits = self
-            .available
-            .wait_while(self.permits.lock().unwrap(), |p| *p == 0)
-            .unwrap();
-        *permits -= 1;
-    }
-    #[inline]
-    fn release(&self) {
-        *self.permits.lock().unwrap() += 1;
-        self.available.notify_one();
-    }
-}
+use common::semaphores::{contended_run, BenchSemaphore, TextbookSemaphore};
 
 fn uncontended<S: BenchSemaphore>(c: &mut Criterion) {
     let sem = S::new(1);
@@ -80,23 +27,15 @@ fn uncontended<S: BenchSemaphore>(c: &mut Criterion) {
 }
 
 /// `threads` threads sharing `threads / 2` permits, `rounds` acquire/release each.
-fn contended_run<S: BenchSemaphore>(threads: usize, rounds: u64) -> Duration {
-    common::contended_run(S::new(threads / 2), threads, rounds, |sem: &S, counter| {
-        sem.acquire();
-        counter.fetch_add(1, Relaxed);
-        sem.release();
-    })
-}
-
 fn contended<S: BenchSemaphore>(c: &mut Criterion) {
     common::bench_contended(c, "semaphore", S::NAME, contended_run::<S>);
 }
 
 fn semaphores(c: &mut Criterion) {
     uncontended::<syncsmith::Semaphore>(c);
-    uncontended::<StdSemaphore>(c);
+    uncontended::<TextbookSemaphore>(c);
     contended::<syncsmith::Semaphore>(c);
-    contended::<StdSemaphore>(c);
+    contended::<TextbookSemaphore>(c);
 }
 
 criterion_group!(benches, semaphores);
