@@ -274,10 +274,13 @@ fn stress_timeouts_and_resets_leave_a_working_barrier() {
         }
     });
     barrier.reset();
+    assert!(!barrier.broken());
+    assert_eq!(barrier.n_waiting(), 0, "reset left nobody waiting");
     thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| barrier.wait().unwrap());
         }
         barrier.wait().unwrap();
     });
+    assert!(!barrier.broken(), "a full round leaves the barrier whole");
 }

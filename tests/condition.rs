@@ -121,13 +121,18 @@ fn notify_all_wakes_every_waiter_and_notify_with_nobody_waiting_is_a_no_op() {
         let _held = w.cond.lock();
         w.cond.notify_all().unwrap();
         w.cond.notify(3).unwrap();
+        // Nothing was stored for later waiters.
+        assert_eq!(w.cond.waiter_count(), 0);
     }
     thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(|| w.wait_once());
         }
         w.lock_when_queued(4);
+        // All four are really waiting: the earlier notifies woke nobody ahead of time.
+        assert_eq!(w.cond.waiter_count(), 4);
         w.cond.notify_all().unwrap();
+        assert_eq!(w.cond.waiter_count(), 0, "notify_all woke every waiter");
         w.cond.release().unwrap();
     });
 }
