@@ -381,14 +381,10 @@ fn a_panicking_drop_at_thread_exit_neither_aborts_nor_skips_the_rest() {
     assert_eq!(drops.load(SeqCst), 2, "nothing dropped twice");
 }
 
-/// A thread exits while `for_each` visits its value, so the visitor drops it when the visit
-/// ends. `for_each`'s closure panics and then the value's drop panics too: before the fix, a
-/// panic during unwinding, an abort. Now the closure's panic reaches the caller, the value
-/// is dropped and the owner's index given back.
-#[test]
-fn a_panicking_drop_at_the_end_of_a_panicking_visit_does_not_abort() {
-    let _serial = one_at_a_time();
-    let before = indices_in_use();
+/// A thread makes an explosive value, then exits while `for_each` visits it, so the visitor
+/// drops it when the visit ends. `visitor_panics` makes the visit's closure panic too.
+/// Returns the panic that came out of `for_each`, and the count of drops.
+fn visit_while_the_owner_exits(visitor_panics: bool) -> (String, Arc<AtomicUsize>) {
     let drops = Arc::new(AtomicUsize::new(0));
     let local = Arc::new(ThreadLocal::new());
     let (made_tx, made) = mpsc::channel();
@@ -408,10 +404,26 @@ fn a_panicking_drop_at_the_end_of_a_panicking_visit_does_not_abort() {
             exit_tx.send(()).unwrap();
             // `join` returns once the owner's exit hooks have run: the value is DOOMED.
             owner.take().unwrap().join().unwrap();
-            panic!("the visitor gave up");
+            if visitor_panics {
+                panic!("the visitor gave up");
+            }
         })
     }));
-    let message = panic_message(outcome.expect_err("the visitor's panic reaches the caller"));
+    let message = panic_message(outcome.expect_err("a panic reaches the caller"));
+    let mut seen = 0;
+    local.for_each(|_| seen += 1);
+    assert_eq!(seen, 0, "nothing left to visit");
+    (message, drops)
+}
+
+/// The visit's closure panics and then the value's drop panics too: before the fix, a
+/// panic during unwinding, an abort. Now the closure's panic reaches the caller, the value
+/// is dropped and the owner's index given back.
+#[test]
+fn a_panicking_drop_at_the_end_of_a_panicking_visit_does_not_abort() {
+    let _serial = one_at_a_time();
+    let before = indices_in_use();
+    let (message, drops) = visit_while_the_owner_exits(true);
     assert_eq!(message, "the visitor gave up");
     assert_eq!(
         drops.load(SeqCst),
@@ -427,27 +439,7 @@ fn a_panicking_drop_at_the_end_of_a_panicking_visit_does_not_abort() {
 fn a_panicking_drop_at_the_end_of_a_visit_frees_the_index() {
     let _serial = one_at_a_time();
     let before = indices_in_use();
-    let drops = Arc::new(AtomicUsize::new(0));
-    let local = Arc::new(ThreadLocal::new());
-    let (made_tx, made) = mpsc::channel();
-    let (exit_tx, exit) = mpsc::channel::<()>();
-    let owner = {
-        let (local, drops) = (local.clone(), drops.clone());
-        thread::spawn(move || {
-            local.get_or(|| Bomb::new(true, &drops));
-            made_tx.send(()).unwrap();
-            exit.recv().unwrap();
-        })
-    };
-    made.recv().unwrap();
-    let mut owner = Some(owner);
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        local.for_each(|_| {
-            exit_tx.send(()).unwrap();
-            owner.take().unwrap().join().unwrap();
-        })
-    }));
-    let message = panic_message(outcome.expect_err("the drop's panic reaches the caller"));
+    let (message, drops) = visit_while_the_owner_exits(false);
     assert_eq!(message, "a Bomb went off");
     assert_eq!(
         drops.load(SeqCst),
@@ -455,9 +447,6 @@ fn a_panicking_drop_at_the_end_of_a_visit_frees_the_index() {
         "the doomed value dropped by the visitor"
     );
     assert_no_index_leaked(before, "after the visit");
-    let mut seen = 0;
-    local.for_each(|_| seen += 1);
-    assert_eq!(seen, 0, "nothing left to visit");
 }
 
 /// Case 2, once the visit has ended: the visitor moved the doomed value out and emptied the
