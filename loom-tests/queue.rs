@@ -59,20 +59,24 @@ fn capacity_one_two_producers_nothing_lost_or_duplicated() {
 /// producer's second `put` may block until a consumer made room.
 #[test]
 fn capacity_one_two_consumers_each_item_got_once() {
-    model3(|| {
-        let q = Arc::new(FifoQ::with_runtime(1));
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let q = q.clone();
-                thread::spawn(move || q.get().unwrap())
-            })
-            .collect();
-        q.put(1).unwrap();
-        q.put(2).unwrap();
-        let got: Vec<u32> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
-        assert_eq!(sorted(got), [1, 2]);
-        assert!(q.empty());
-    });
+    model3(|| two_getters_then_two_puts(1));
+}
+
+/// Two getters on a fresh queue of `capacity`, then two `put`s from this thread: each item
+/// is got exactly once, and the queue ends empty.
+fn two_getters_then_two_puts(capacity: usize) {
+    let q = Arc::new(FifoQ::with_runtime(capacity));
+    let getters: Vec<_> = (0..2)
+        .map(|_| {
+            let q = q.clone();
+            thread::spawn(move || q.get().unwrap())
+        })
+        .collect();
+    q.put(1).unwrap();
+    q.put(2).unwrap();
+    let got: Vec<u32> = getters.into_iter().map(|g| g.join().unwrap()).collect();
+    assert_eq!(sorted(got), [1, 2]);
+    assert!(q.empty());
 }
 
 /// Two threads that each put and then get on a queue of capacity 1: a `put` that blocks is
@@ -102,20 +106,7 @@ fn two_producer_consumers_capacity_one() {
 /// shortcut) leaves the second getter asleep next to an item: a loom deadlock.
 #[test]
 fn two_blocked_getters_each_woken_by_its_own_put() {
-    model3(|| {
-        let q = Arc::new(FifoQ::with_runtime(0));
-        let getters: Vec<_> = (0..2)
-            .map(|_| {
-                let q = q.clone();
-                thread::spawn(move || q.get().unwrap())
-            })
-            .collect();
-        q.put(1).unwrap();
-        q.put(2).unwrap();
-        let got: Vec<u32> = getters.into_iter().map(|g| g.join().unwrap()).collect();
-        assert_eq!(sorted(got), [1, 2]);
-        assert!(q.empty());
-    });
+    model3(|| two_getters_then_two_puts(0));
 }
 
 /// LIFO order under a race: with 1 and 2 queued, a `put(3)` races a `get`. The getter takes
